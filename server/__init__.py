@@ -1,0 +1,1 @@
+"""Doorstep server: the Flask app, accounts, clinical rules, notifications and jobs."""
