@@ -46,7 +46,8 @@ CREATE TABLE tokens (
   expires_at TEXT NOT NULL,
   created_at TEXT NOT NULL,
   -- a rotated refresh token is kept (dead) so its reuse can be detected
-  dead_at TEXT
+  dead_at TEXT,
+  dead_reason TEXT              -- rotated | logout | revoked
 );
 CREATE INDEX tokens_client ON tokens(client_id);
 

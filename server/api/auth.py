@@ -1,0 +1,115 @@
+"""Login, token refresh, logout, the current user, and enrolment by invite code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from server import accounts, audit, auth, enrolment
+from server.db import get_db, write_transaction
+from server.errors import fail
+from server.schemas.accounts import (
+    EnrolSchema,
+    LoginSchema,
+    MeSchema,
+    RefreshSchema,
+    TokenSchema,
+    UserSchema,
+)
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and sessions")
+
+
+def _token_body(user: accounts.User, client_id: str, pair: auth.TokenPair) -> dict[str, Any]:
+    return {**pair.body(), "client_id": client_id, "user": user.public()}
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Log in on a device and get an access and a refresh token"""
+        conn = get_db()
+        with write_transaction(conn):
+            try:
+                user, client_id, pair = auth.login(
+                    conn,
+                    body["username"],
+                    body["password"],
+                    body["device_name"],
+                    auth.client_address(),
+                    body.get("client_id"),
+                )
+            except auth.AuthError as exc:
+                failure = exc
+            else:
+                failure = None
+                audit.record(conn, None, "login", detail={"user_id": user.id,
+                                                           "client_id": client_id})
+        # The failure row must be committed before answering, hence outside the tx.
+        if failure is not None:
+            if failure.errors.get("throttled"):
+                fail(429, str(failure))
+            fail(401, str(failure), failure.errors)
+        return _token_body(user, client_id, pair)
+
+
+@blp.route("/auth/refresh")
+class Refresh(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Swap a refresh token for a new pair (the old one dies)"""
+        conn = get_db()
+        with write_transaction(conn):
+            try:
+                user_id, client_id, pair = auth.refresh(conn, body["refresh_token"])
+            except auth.AuthError as exc:
+                failure = exc
+            else:
+                failure = None
+        if failure is not None:
+            fail(401, str(failure), failure.errors)
+        user = accounts.user_by_id(conn, user_id)
+        assert user is not None
+        return _token_body(user, client_id, pair)
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self) -> None:
+        """End this device's session (its tokens stop working)"""
+        actor = auth.current_actor()
+        conn = get_db()
+        with write_transaction(conn):
+            auth.kill_device_tokens(conn, actor.client_id, "logout")
+            audit.record(conn, actor, "logout")
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, MeSchema)
+    def get(self) -> dict[str, Any]:
+        """The signed-in user and this device"""
+        actor = auth.current_actor()
+        user = accounts.user_by_id(get_db(), actor.user_id)
+        assert user is not None
+        return {**user.public(), "client_id": actor.client_id, "patient_id": user.patient_id}
+
+
+@blp.route("/auth/enrol")
+class Enrol(MethodView):
+    @blp.arguments(EnrolSchema)
+    @blp.response(201, UserSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a patient or carer account with a one-time invite code"""
+        conn = get_db()
+        try:
+            user = enrolment.enrol(conn, auth.client_address(), **body)
+        except enrolment.EnrolmentError as exc:
+            fail(exc.code, str(exc), exc.errors)
+        return user.public()

@@ -1,0 +1,39 @@
+"""Devices: list the ones you may manage, revoke a lost or stolen one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from server import audit, auth, devices
+from server.db import get_db, write_transaction
+from server.errors import not_found
+from server.schemas.accounts import DeviceSchema, RevokeSchema
+
+blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Devices")
+
+
+@blp.route("/devices")
+class Devices(MethodView):
+    @blp.response(200, DeviceSchema(many=True))
+    def get(self) -> list[dict[str, Any]]:
+        """Devices you may manage: your own; a coordinator's teams'; all for an admin"""
+        return devices.manageable(get_db(), auth.current_actor())
+
+
+@blp.route("/devices/<client_id>/revoke")
+class DeviceRevoke(MethodView):
+    @blp.arguments(RevokeSchema, required=False)
+    @blp.response(204)
+    def post(self, body: dict[str, Any] | None, client_id: str) -> None:
+        """Revoke a device: its next call answers 401 and the app wipes its data"""
+        actor = auth.current_actor()
+        conn = get_db()
+        with write_transaction(conn):
+            if not devices.may_revoke(conn, actor, client_id):
+                not_found("Device")
+            reason = (body or {}).get("reason", "revoked")
+            auth.revoke_device(conn, client_id, actor.user_id, reason)
+            audit.record(conn, actor, "revoke_device", detail={"client_id": client_id})

@@ -1,0 +1,32 @@
+"""Invite codes for patients and carers, made by staff who can see the patient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from server import access, auth, enrolment
+from server.db import get_db, write_transaction
+from server.errors import fail, not_found
+from server.schemas.accounts import InviteRequestSchema, InviteSchema
+
+blp = Blueprint("invites", __name__, url_prefix="/api/v1", description="Enrolment invites")
+
+
+@blp.route("/patients/<patient_id>/invites")
+class PatientInvites(MethodView):
+    @blp.arguments(InviteRequestSchema)
+    @blp.response(201, InviteSchema)
+    def post(self, body: dict[str, Any], patient_id: str) -> dict[str, str]:
+        """Make a one-time enrolment code for the patient or one of their carers"""
+        actor = auth.current_actor()
+        conn = get_db()
+        if actor.role not in access.STAFF or not access.can_see_patient(conn, actor, patient_id):
+            not_found("Patient")
+        with write_transaction(conn):
+            try:
+                return enrolment.create_invite(conn, actor, patient_id, **body)
+            except enrolment.EnrolmentError as exc:
+                fail(exc.code, str(exc), exc.errors)

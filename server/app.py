@@ -1,0 +1,64 @@
+"""The application factory: ``create_app(test_config)``, nothing else at module level."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from server import auth, config, db, errors, headers, migrations, web
+from server.api import admin, audit, devices, invites
+from server.api import auth as auth_api
+
+BLUEPRINTS = [auth_api.blp, devices.blp, invites.blp, admin.blp, audit.blp]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    settings = config.load()
+    settings.update(test_config or {})
+    settings = config.resolve_paths(settings)
+    app.config.update(settings)
+    app.config["DATABASE"] = app.config["DB"]
+    app.config.update(
+        API_TITLE="Doorstep API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        # Sync batches are limited to 5 MB (SPEC §3.2); larger bodies answer 413.
+        MAX_CONTENT_LENGTH=5 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    mimetypes.add_type("application/manifest+json", ".webmanifest")
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])  # type: ignore[method-assign]
+
+    db.init_app(app)
+    headers.init_app(app)
+    auth.init_app(app)
+
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api.ERROR_SCHEMA = errors_schema()
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    web.init_app(app)
+    # After Api(): flask-smorest installs its own handler, ours gives the one shape.
+    errors.init_app(app)
+
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        migrations.migrate(conn)
+    finally:
+        conn.close()
+    return app
+
+
+def errors_schema() -> type:
+    from server.schemas.common import ErrorSchema
+
+    return ErrorSchema

@@ -1,0 +1,200 @@
+"""The ``doorstep`` command line (SPEC §8).
+
+Every command works on the instance folder ($DOORSTEP_INSTANCE, default ``instance/``)
+and database ($DOORSTEP_DB, default ``instance/doorstep.db``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from server import accounts, db, migrations
+
+
+def _app() -> Flask:
+    from server.app import create_app
+
+    return create_app()
+
+
+@click.group()
+def main() -> None:
+    """Doorstep: offline-first integrated community care."""
+
+
+@main.command()
+def init() -> None:
+    """Create the instance folder, the database schema and the VAPID keys."""
+    app = _app()  # create_app applies pending migrations
+    instance = Path(app.config["INSTANCE"])
+    instance.mkdir(parents=True, exist_ok=True)
+    instance.chmod(0o700)
+    from server import vapid
+
+    vapid.ensure_vapid_keys(instance)
+    click.echo(f"Instance ready: {instance} (database {app.config['DB']})")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API and the PWA with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    app = _app()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings: dict[str, Any] = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "accesslog": "-",
+                # Path only, no query string: queries can carry identifiers.
+                "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+                "timeout": 60,
+                "graceful_timeout": 10,
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    click.echo(f"Doorstep on http://{host}:{port}/ (API docs at /api/v1/docs)")
+    Server().run()
+
+
+@main.command()
+def scheduler() -> None:
+    """Run reminders, escalation re-notification and other timed jobs (own process)."""
+    from server.scheduler import run_scheduler
+
+    run_scheduler(_app())
+
+
+@main.command()
+@click.option("--patients", default=200, show_default=True, type=int)
+def demo(patients: int) -> None:
+    """Fill a new database with realistic synthetic data and print the demo logins."""
+    from server import demo as demo_data
+
+    app = _app()
+    with app.app_context():
+        logins = demo_data.seed(patients=patients)
+    if logins is None:
+        click.echo("The database already has users: demo data not added.")
+        return
+    click.echo("Demo logins (synthetic data, NHS test numbers 999…):")
+    for username, role, password in logins:
+        click.echo(f"  {role:<12} {username:<12} password: {password}")
+
+
+@main.group()
+def user() -> None:
+    """Manage accounts."""
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Again: "):
+            raise click.ClickException("The passwords differ.")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(accounts.STAFF_ROLES))
+@click.option("--team", "teams", multiple=True, help="Team name (repeat for several).")
+@click.option("--display-name", default=None)
+def user_add(name: str, role: str, teams: tuple[str, ...], display_name: str | None) -> None:
+    """Create a staff account; the password is read from standard input."""
+    password = _read_password()
+    app = _app()
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            team_ids = []
+            for team_name in teams:
+                team = accounts.team_by_name(conn, team_name)
+                if team is None:
+                    raise click.ClickException(f"No team named {team_name!r}.")
+                team_ids.append(team["id"])
+            try:
+                created = accounts.create_user(
+                    conn, username=name, password=password, role=role,
+                    display_name=display_name or name, team_ids=tuple(team_ids),
+                )
+            except accounts.AccountError as exc:
+                raise click.ClickException(_describe(exc.errors)) from exc
+    click.echo(f"Created {created.role} {created.username} ({created.id})")
+
+
+@main.group()
+def team() -> None:
+    """Manage teams."""
+
+
+@team.command("add")
+@click.argument("name")
+def team_add(name: str) -> None:
+    """Create a team."""
+    app = _app()
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            try:
+                created = accounts.create_team(conn, name)
+            except accounts.AccountError as exc:
+                raise click.ClickException(_describe(exc.errors)) from exc
+    click.echo(f"Created team {created['name']} ({created['id']})")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def backup(path: Path, force: bool) -> None:
+    """Take a consistent online backup of the live database to PATH."""
+    app = _app()
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; use --force to overwrite it.")
+    pages = backup_database(app.config["DB"], path)
+    click.echo(f"Backed up {pages} pages to {path} (integrity check: ok)")
+
+
+def backup_database(source_path: str, target: Path) -> int:
+    """SQLite's online backup: a consistent snapshot while writers keep writing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source = db.connect(source_path)
+    dest = sqlite3.connect(partial)
+    try:
+        source.backup(dest)
+        (result,) = dest.execute("PRAGMA integrity_check").fetchone()
+        if result != "ok":
+            raise click.ClickException(f"Backup failed its integrity check: {result}")
+        (pages,) = dest.execute("PRAGMA page_count").fetchone()
+    finally:
+        dest.close()
+        source.close()
+    partial.replace(target)  # never leave a half-written file under the final name
+    return int(pages)
+
+
+def _describe(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+
+
+if __name__ == "__main__":
+    main()

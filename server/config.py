@@ -1,0 +1,79 @@
+"""Configuration: one documented table of defaults, overridden by the environment.
+
+Every key in ``DEFAULTS`` has a one-line comment and a row in docs/configuration.md
+(a test keeps the two in step). An environment variable ``DOORSTEP_<KEY>`` overrides a
+key; values are parsed as the default's type.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Folder holding the database, VAPID keys and other instance secrets.
+    "INSTANCE": "instance",
+    # SQLite database file; defaults to <INSTANCE>/doorstep.db when empty.
+    "DB": "",
+    # PostgreSQL URL (postgresql://…); when set it selects PostgreSQL instead of SQLite.
+    "DATABASE_URL": "",
+    # Minutes an access token is valid.
+    "ACCESS_TOKEN_MINUTES": 15,
+    # Days a refresh token is valid (each use rotates it).
+    "REFRESH_TOKEN_DAYS": 30,
+    # Failed logins allowed per username and address within the throttle window.
+    "LOGIN_MAX_FAILURES": 5,
+    # Length of the login throttle window, in minutes.
+    "LOGIN_WINDOW_MINUTES": 15,
+    # argon2id time cost (iterations) for new password hashes.
+    "PASSWORD_HASH_TIME_COST": 3,
+    # argon2id memory cost in KiB for new password hashes (64 MiB).
+    "PASSWORD_HASH_MEMORY_KIB": 65536,
+    # Minimum password length for staff accounts (nurse, coordinator, admin).
+    "STAFF_PASSWORD_MIN_LENGTH": 10,
+    # Minimum password length for patient and carer accounts.
+    "PUBLIC_PASSWORD_MIN_LENGTH": 8,
+    # Days an enrolment invite code stays valid.
+    "INVITE_DAYS": 7,
+    # Trust X-Forwarded-For from this many proxies in front of the app (0 = none).
+    "PROXY_COUNT": 0,
+    # Folder of the built PWA served at "/"; defaults to pwa/dist in the source tree.
+    "PWA_DIST": "",
+}
+
+ENV_PREFIX = "DOORSTEP_"
+
+
+def _parse(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """DEFAULTS overridden by ``DOORSTEP_*`` environment variables (paths unresolved)."""
+    environ = dict(os.environ if environ is None else environ)
+    config = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(ENV_PREFIX + key)
+        if raw is not None:
+            try:
+                config[key] = _parse(raw, default)
+            except ValueError as exc:
+                raise SystemExit(f"{ENV_PREFIX}{key}: {exc}") from exc
+    return config
+
+
+def resolve_paths(config: dict[str, Any]) -> dict[str, Any]:
+    """Absolute paths; the database defaults to <INSTANCE>/doorstep.db."""
+    instance = Path(config["INSTANCE"]).resolve()
+    config["INSTANCE"] = str(instance)
+    config["DB"] = str(Path(config["DB"]).resolve()) if config["DB"] else str(instance / "doorstep.db")
+    if not config["PWA_DIST"]:
+        config["PWA_DIST"] = str(Path(__file__).resolve().parents[1] / "pwa" / "dist")
+    return config

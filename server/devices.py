@@ -1,0 +1,40 @@
+"""Which devices a user may see and revoke (SPEC §3.1).
+
+Own devices always; a coordinator those of users in their teams; an admin all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sync.registry import Actor
+
+_SELECT = (
+    "SELECT d.client_id, d.user_id, u.username, d.name, d.created_at, d.last_seen_at,"
+    " d.revoked_at FROM devices d JOIN users u ON u.id = d.user_id"
+)
+_TEAM_USERS = (
+    "SELECT m.user_id FROM team_members m WHERE m.team_id IN"
+    " (SELECT team_id FROM team_members WHERE user_id = ?)"
+)
+
+
+def manageable(conn: sqlite3.Connection, actor: Actor) -> list[dict[str, Any]]:
+    if actor.role == "admin":
+        rows = conn.execute(f"{_SELECT} ORDER BY u.username, d.created_at")
+    elif actor.role == "coordinator":
+        rows = conn.execute(
+            f"{_SELECT} WHERE d.user_id = ? OR d.user_id IN ({_TEAM_USERS})"
+            " ORDER BY u.username, d.created_at",
+            (actor.user_id, actor.user_id),
+        )
+    else:
+        rows = conn.execute(
+            f"{_SELECT} WHERE d.user_id = ? ORDER BY d.created_at", (actor.user_id,)
+        )
+    return [dict(row) for row in rows]
+
+
+def may_revoke(conn: sqlite3.Connection, actor: Actor, client_id: str) -> bool:
+    return any(d["client_id"] == client_id for d in manageable(conn, actor))

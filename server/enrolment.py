@@ -1,0 +1,158 @@
+"""Patient and carer enrolment with one-time invite codes (SPEC §7).
+
+A staff member who can see a patient makes a code (valid INVITE_DAYS, single use; only
+its hash is stored). Enrolling with it creates the account; a patient account is linked
+to its record, a carer account gets an active ``carer_link`` — refused while the patient
+objects to sharing. Failed code attempts count towards the login throttle of the address,
+so codes cannot be guessed at speed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+
+from server import access, accounts, audit, auth
+from server.clock import iso, utcnow
+from server.db import write_transaction
+from sync.registry import Actor
+
+# No 0/O, 1/I/L: codes are read aloud and typed by older people.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12  # ~59 bits
+
+
+class EnrolmentError(Exception):
+    """An invite or enrolment was refused; ``code`` is the HTTP status to answer."""
+
+    def __init__(self, code: int, message: str, errors: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.errors = errors or {}
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def format_code(raw: str) -> str:
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def create_invite(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    patient_id: str,
+    role: str,
+    relationship: str | None = None,
+    consent_basis: str | None = None,
+) -> dict[str, str]:
+    """Make a code; the caller has checked the actor is staff who can see the patient."""
+    patient = access.patient_data(conn, patient_id)
+    if patient is None:
+        raise EnrolmentError(404, "Patient not found.")
+    if role == "carer":
+        errors = {}
+        if not relationship:
+            errors["relationship"] = ["Say how the carer is related to the patient."]
+        if not consent_basis:
+            errors["consent_basis"] = ["Give the basis for sharing with this carer."]
+        if errors:
+            raise EnrolmentError(422, "A carer invite needs a relationship and consent basis.",
+                                 errors)
+        if patient.get("sharing_objection"):
+            raise EnrolmentError(
+                409, "The patient objects to sharing: no carer can be linked.",
+                {"patient_id": ["Sharing objection recorded."]},
+            )
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    now = utcnow()
+    expires = now + timedelta(days=current_app.config["INVITE_DAYS"])
+    conn.execute(
+        "INSERT INTO invites (code_hash, patient_id, role, relationship, consent_basis,"
+        " created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (auth.token_hash(raw), patient_id, role, relationship, consent_basis, actor.user_id,
+         iso(now), iso(expires)),
+    )
+    audit.record(conn, actor, "create_invite", entity="patient", record_id=patient_id,
+                 patient_id=patient_id, detail={"role": role})
+    return {"code": format_code(raw), "expires_at": iso(expires)}
+
+
+def enrol(
+    conn: sqlite3.Connection,
+    address: str,
+    *,
+    code: str,
+    username: str,
+    password: str,
+    display_name: str,
+) -> accounts.User:
+    """Create the account an invite code is for; one write transaction."""
+    raw = normalise_code(code)
+    throttle_key = "enrol"
+    with write_transaction(conn):
+        if auth.login_blocked(conn, throttle_key, address):
+            raise EnrolmentError(429, "Too many wrong codes. Try again in 15 minutes.")
+        invite = conn.execute(
+            "SELECT * FROM invites WHERE code_hash = ?", (auth.token_hash(raw),)
+        ).fetchone()
+        problem = None
+        if invite is None:
+            problem = "This code is not recognised."
+        elif invite["used_at"] is not None:
+            problem = "This code has already been used."
+        elif invite["expires_at"] <= iso(utcnow()):
+            problem = "This code has expired. Ask your nurse for a new one."
+        if problem is None:
+            failure = None
+        else:
+            auth.record_login_failure(conn, throttle_key, address)
+            failure = EnrolmentError(422, problem, {"code": [problem]})
+    if failure is not None:
+        raise failure
+    with write_transaction(conn):
+        patient = access.patient_data(conn, invite["patient_id"])
+        if patient is None:
+            raise EnrolmentError(422, "This code is no longer valid.", {"code": ["Invalid."]})
+        role = invite["role"]
+        if role == "patient" and conn.execute(
+            "SELECT 1 FROM users WHERE patient_id = ? AND active = 1", (invite["patient_id"],)
+        ).fetchone():
+            raise EnrolmentError(409, "This patient already has an account.")
+        if role == "carer" and patient.get("sharing_objection"):
+            raise EnrolmentError(409, "The patient objects to sharing: no carer can be linked.")
+        try:
+            user = accounts.create_user(
+                conn,
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name,
+                patient_id=invite["patient_id"] if role == "patient" else None,
+            )
+        except accounts.AccountError as exc:
+            raise EnrolmentError(422, "The account details are not valid.", exc.errors) from exc
+        conn.execute(
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE code_hash = ?",
+            (iso(utcnow()), user.id, invite["code_hash"]),
+        )
+        actor = Actor(user.id, role, "enrolment")
+        if role == "carer":
+            from server.records import create_carer_link
+
+            create_carer_link(
+                conn,
+                actor,
+                patient_id=invite["patient_id"],
+                carer_user_id=user.id,
+                relationship=invite["relationship"],
+                consent_basis=invite["consent_basis"],
+            )
+        audit.record(conn, actor, "enrol", entity="patient", record_id=invite["patient_id"],
+                     patient_id=invite["patient_id"], detail={"role": role})
+    return user

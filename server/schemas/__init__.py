@@ -1,0 +1,1 @@
+"""Marshmallow schemas, named <Thing>Schema: the shapes of requests and responses."""

@@ -1,0 +1,141 @@
+"""Shared fixtures: a fresh app and real SQLite database per test, a controllable clock,
+and plain factory functions for teams, users and sessions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server import accounts, db
+from server.app import create_app
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+class Clock:
+    """A wall clock tests move by hand."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+
+
+def test_config(tmp_path: Any, clock: Clock | None = None, **overrides: Any) -> dict[str, Any]:
+    config = {
+        "TESTING": True,
+        "INSTANCE": str(tmp_path / "instance"),
+        # Cheap hashes keep the suite fast; production uses the documented defaults.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 256,
+    }
+    if clock is not None:
+        config["CLOCK"] = clock
+    config.update(overrides)
+    return config
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def app(tmp_path: Any, clock: Clock) -> Iterator[Flask]:
+    application = create_app(test_config(tmp_path, clock))
+    yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def make_team(app: Flask, name: str | None = None) -> str:
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            team = accounts.create_team(conn, name or f"Team {next(_counter)}")
+    return str(team["id"])
+
+
+def make_user(
+    app: Flask,
+    role: str = "nurse",
+    *,
+    teams: tuple[str, ...] = (),
+    username: str | None = None,
+    password: str = PASSWORD,
+    patient_id: str | None = None,
+) -> accounts.User:
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            return accounts.create_user(
+                conn,
+                username=username or f"{role}{next(_counter)}",
+                password=password,
+                role=role,
+                display_name=f"Test {role.title()}",
+                team_ids=teams,
+                patient_id=patient_id,
+            )
+
+
+class Session:
+    """A logged-in device: a test client that sends its bearer token."""
+
+    def __init__(self, client: FlaskClient, body: dict[str, Any]):
+        self.client = client
+        self.body = body
+        self.access_token = body["access_token"]
+        self.refresh_token = body["refresh_token"]
+        self.client_id = body["client_id"]
+        self.user = body["user"]
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, headers=self.headers(), **kw)
+
+    def post(self, url: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.post(url, json=json, headers=self.headers(), **kw)
+
+    def patch(self, url: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.patch(url, json=json, headers=self.headers(), **kw)
+
+    def delete(self, url: str, **kw: Any) -> Any:
+        return self.client.delete(url, headers=self.headers(), **kw)
+
+
+def login(
+    client: FlaskClient, username: str, password: str = PASSWORD, device: str = "tablet"
+) -> Session:
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"username": username, "password": password, "device_name": device},
+    )
+    assert response.status_code == 200, response.json
+    return Session(client, response.json)
+
+
+def login_as(app: Flask, client: FlaskClient, role: str = "nurse",
+             teams: tuple[str, ...] = (), **kw: Any) -> Session:
+    user = make_user(app, role, teams=teams, **kw)
+    return login(client, user.username)
