@@ -2,13 +2,14 @@
 
 HTTP errors raised anywhere (abort, webargs validation, 404/405 from routing, 413 from
 the body limit) and unexpected exceptions all answer in this shape. A 500 is logged
-with its traceback but without the request body or query string, which may hold
-patient identifiers.
+with its exception type and stack frames only: not the exception's text, the request
+body or the query string, any of which may hold patient identifiers.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from http import HTTPStatus
 from typing import Any, NoReturn
 
@@ -85,7 +86,12 @@ def handle_http_exception(exc: HTTPException) -> ResponseReturnValue:
 def handle_unexpected(exc: Exception) -> ResponseReturnValue:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
-    log.exception("unhandled %s", type(exc).__name__)
+    # Frames and type only: an exception's text can quote values (identifiers).
+    frames = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(exc.__traceback__)
+    )
+    log.error("unhandled %s at\n%s", type(exc).__name__, frames)
     return handle_http_exception(InternalServerError("Something went wrong on the server."))
 
 

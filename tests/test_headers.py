@@ -1,0 +1,25 @@
+"""Security headers (SPEC §7) on API responses, errors and the web app."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/me", "/api/v1/missing", "/"])
+def test_security_headers_everywhere(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_api_responses_are_never_cached(client):
+    assert client.get("/api/v1/openapi.json").headers["Cache-Control"] == "no-store"
+
+
+def test_openapi_documents_bearer_auth(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert "/api/v1/auth/login" in spec["paths"]
