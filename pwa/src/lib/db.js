@@ -1,0 +1,111 @@
+/**
+ * db.js owns the device's IndexedDB (through Dexie). Nothing else opens it.
+ *
+ * Stores (schema version 1):
+ *  - records  [entity+id] → {entity, id, patient_id, version, deleted, updated_at,
+ *             data, base, pending}. `base` is the last server copy ({version, deleted,
+ *             updated_at, data}, null for a record the server has not accepted yet);
+ *             `data`/`deleted` are the local view = base + pending outbox edits, in order.
+ *  - outbox   mutation_id → one queued domain mutation (see outbox.js).
+ *  - meta     key → value: client_id, next_mutation_id, cursor, last_sync_at, user,
+ *             tokens, owner (whose unsent changes the outbox holds).
+ *  - rejected mutation_id → a mutation the server rejected, with its field errors,
+ *             kept until the user corrects or discards it.
+ *
+ * Invariants: a local edit and its outbox entry are written in one transaction
+ * (outbox.js); no transaction ever awaits a network call (callers fetch first, then
+ * open a transaction to store what came back). Schema changes are new `db.version(n)`
+ * blocks, never edits of old ones.
+ */
+import Dexie from 'dexie';
+
+export const db = new Dexie('doorstep');
+
+db.version(1).stores({
+  records: '[entity+id], entity, patient_id, [entity+patient_id]',
+  outbox: 'mutation_id, [entity+id]',
+  meta: 'key',
+  rejected: 'mutation_id, [entity+id]',
+});
+
+export const ALL_TABLES = () => [db.records, db.outbox, db.meta, db.rejected];
+
+/** Read one meta value (joins the caller's transaction when there is one). */
+export async function getMeta(key, fallback = undefined) {
+  const row = await db.meta.get(key);
+  return row === undefined ? fallback : row.value;
+}
+
+export async function setMeta(key, value) {
+  await db.meta.put({ key, value });
+}
+
+export async function deleteMeta(...keys) {
+  await db.meta.bulkDelete(keys);
+}
+
+/** The patient a record belongs to: its patient_id field, or itself for a patient. */
+export function patientIdOf(entity, id, data) {
+  if (entity === 'patient') return id;
+  return data && typeof data.patient_id === 'string' ? data.patient_id : undefined;
+}
+
+/** Pending outbox entries for one record, oldest first. */
+export function pendingFor(entity, id) {
+  return db.outbox.where('[entity+id]').equals([entity, id]).sortBy('mutation_id');
+}
+
+/**
+ * The local view of a record: its server copy with the pending edits re-applied on
+ * top, in mutation order. Pure.
+ */
+export function rebase(base, pending) {
+  let data = base ? { ...base.data } : {};
+  let deleted = base ? Boolean(base.deleted) : false;
+  for (const m of pending) {
+    if (m.op === 'delete') {
+      deleted = true;
+    } else {
+      Object.assign(data, m.fields);
+      if (m.op === 'create') deleted = false;
+    }
+  }
+  return { data, deleted };
+}
+
+/**
+ * Store the local view of (entity, id) from its server copy and pending edits, or
+ * remove it when nothing is left to show. Call inside a transaction on records.
+ */
+export async function writeMaterialised(entity, id, base, pending) {
+  if (!base && pending.length === 0) {
+    await db.records.delete([entity, id]);
+    return null;
+  }
+  if (base && base.deleted && pending.length === 0) {
+    await db.records.delete([entity, id]);
+    return null;
+  }
+  const { data, deleted } = rebase(base, pending);
+  const record = {
+    entity,
+    id,
+    version: base ? base.version : 0,
+    updated_at: base ? base.updated_at : null,
+    deleted,
+    data,
+    base,
+    pending: pending.length,
+  };
+  const patientId = patientIdOf(entity, id, data);
+  if (patientId !== undefined) record.patient_id = patientId;
+  await db.records.put(record);
+  return record;
+}
+
+/** Forget everything on this device (revoked device, or an explicit discard). */
+export async function wipeAll() {
+  await db.transaction('rw', ALL_TABLES(), async () => {
+    await Promise.all(ALL_TABLES().map((table) => table.clear()));
+  });
+}

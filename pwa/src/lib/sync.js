@@ -1,0 +1,324 @@
+/**
+ * sync.js: push the outbox, then pull what changed (SPEC §3.2–3.3).
+ *
+ * Invariants:
+ *  - push before pull, one run at a time; runs on start, on `online`, every 60 s while
+ *    the app is open, soon after a local edit, and on "Sync now";
+ *  - push results: applied → entry leaves the outbox and the record's server copy moves
+ *    to the returned version; conflict → entry leaves the outbox, the server's value
+ *    stays (the conflict record arrives by pull); rejected → entry moves to `rejected`
+ *    with the server's field errors (never dropped silently); out_of_order → stop, retry
+ *    on the next run;
+ *  - a pulled record never overwrites pending local edits: they are re-applied on top;
+ *  - each pulled page (changes, evictions, cursor) is stored in one transaction, so the
+ *    cursor never runs ahead of the data it covers;
+ *  - 410 reset_required → drop records and cursor, keep the outbox, pull from scratch;
+ *    426 → the app must be updated; pushing stops until then.
+ */
+import { db, getMeta, setMeta, deleteMeta, pendingFor, writeMaterialised } from './db.js';
+import { api, ApiError, NetworkError } from './api.js';
+import { toWire, onQueued } from './outbox.js';
+import { BUILD_ID } from './build.js';
+
+export const SCHEMA_VERSION = 1;
+export const PULL_LIMIT = 500;
+const PUSH_BATCH = 200;
+
+// ---------------------------------------------------------------- push
+
+/** Store one push response. Returns {outOfOrder} when the server wants an earlier id. */
+export async function applyPushResults(batch, response) {
+  const byId = new Map(batch.map((entry) => [entry.mutation_id, entry]));
+  return db.transaction('rw', db.records, db.outbox, db.rejected, db.meta, async () => {
+    let outOfOrder = false;
+    for (const result of response.results || []) {
+      const entry = byId.get(result.mutation_id);
+      if (!entry) continue;
+      if (result.status === 'out_of_order') {
+        outOfOrder = true;
+        break;
+      }
+      await db.outbox.delete(entry.mutation_id);
+      const local = await db.records.get([entry.entity, entry.id]);
+      let base = local ? local.base : null;
+      if (result.status === 'applied') {
+        base = {
+          version: result.version ?? (base ? base.version : 0),
+          deleted: entry.op === 'delete',
+          updated_at: base ? base.updated_at : null,
+          data: { ...(base ? base.data : {}), ...entry.fields },
+        };
+      } else if (result.status === 'rejected') {
+        await db.rejected.put({
+          mutation_id: entry.mutation_id,
+          entity: entry.entity,
+          id: entry.id,
+          mutation: entry,
+          errors: result.errors || {},
+          rejected_at: new Date().toISOString(),
+        });
+      }
+      // conflict: the server kept its value; our copy waits for the pull to bring it.
+      if (local) await writeMaterialised(entry.entity, entry.id, base, await pendingFor(entry.entity, entry.id));
+    }
+    if (typeof response.last_mutation_id === 'number') await setMeta('server_last_mutation_id', response.last_mutation_id);
+    return { outOfOrder };
+  });
+}
+
+/** Push the whole outbox in batches. Returns {outOfOrder, pushed}. */
+export async function pushOutbox() {
+  const clientId = await getMeta('client_id');
+  let batchSize = PUSH_BATCH;
+  let pushed = 0;
+  for (;;) {
+    const batch = await db.outbox.orderBy('mutation_id').limit(batchSize).toArray();
+    if (batch.length === 0) return { outOfOrder: false, pushed };
+    let response;
+    try {
+      response = await api('/sync/push', {
+        method: 'POST',
+        body: { client_id: clientId, schema_version: SCHEMA_VERSION, mutations: batch.map(toWire) },
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 413 && batch.length > 1) {
+        batchSize = Math.ceil(batch.length / 2);
+        continue;
+      }
+      throw err;
+    }
+    const { outOfOrder } = await applyPushResults(batch, response);
+    pushed += (response.results || []).length;
+    if (outOfOrder) return { outOfOrder: true, pushed };
+    if ((response.results || []).length === 0) return { outOfOrder: false, pushed };
+  }
+}
+
+// ---------------------------------------------------------------- pull
+
+async function dropRecord(entity, id) {
+  const pending = await pendingFor(entity, id);
+  // Pending edits stay queued (the server answers them, as rejected if out of scope).
+  if (pending.length) await writeMaterialised(entity, id, null, pending);
+  else await db.records.delete([entity, id]);
+}
+
+/** Store one pulled page. Call with the page exactly as the server sent it. */
+export async function applyPullPage(page) {
+  await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
+    for (const change of page.changes || []) {
+      const local = await db.records.get([change.entity, change.id]);
+      if (local && local.base && local.base.version > change.version) continue; // older than what we hold
+      const base = {
+        version: change.version,
+        deleted: Boolean(change.deleted),
+        updated_at: change.updated_at ?? null,
+        data: change.data || {},
+      };
+      await writeMaterialised(change.entity, change.id, base, await pendingFor(change.entity, change.id));
+    }
+    for (const eviction of page.evictions || []) {
+      if (eviction.entity === 'patient') {
+        const keys = await db.records.where('patient_id').equals(eviction.id).primaryKeys();
+        for (const [entity, id] of keys) await dropRecord(entity, id);
+        await dropRecord('patient', eviction.id);
+      } else {
+        await dropRecord(eviction.entity, eviction.id);
+      }
+    }
+    if (page.cursor !== undefined) await setMeta('cursor', page.cursor);
+    if (typeof page.last_mutation_id === 'number') {
+      await setMeta('server_last_mutation_id', page.last_mutation_id);
+      // A device whose local numbering fell behind the server's (data cleared without a
+      // new client_id) must not reuse ids the server would answer as replays.
+      const next = await getMeta('next_mutation_id', 1);
+      if ((await db.outbox.count()) === 0 && next <= page.last_mutation_id) {
+        await setMeta('next_mutation_id', page.last_mutation_id + 1);
+      }
+    }
+    if (page.server_time) await setMeta('server_time', page.server_time);
+  });
+}
+
+/**
+ * The server can no longer serve our cursor: forget the cursor and every record that
+ * has no pending edit. The outbox (and the records it edits) stay.
+ */
+export async function resetForFullPull() {
+  await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
+    const pendingKeys = new Set((await db.outbox.toArray()).map((m) => `${m.entity}\u0000${m.id}`));
+    const keys = await db.records.toCollection().primaryKeys();
+    const drop = keys.filter(([entity, id]) => !pendingKeys.has(`${entity}\u0000${id}`));
+    await db.records.bulkDelete(drop);
+    await deleteMeta('cursor');
+  });
+}
+
+function isResetRequired(err) {
+  return err instanceof ApiError && err.status === 410 && err.errors && err.errors.cursor === 'reset_required';
+}
+
+/** Pull until has_more is false. onProgress({received, hasMore, full}). */
+export async function pullChanges(onProgress = () => {}) {
+  const clientId = await getMeta('client_id');
+  let cursor = await getMeta('cursor', null);
+  let received = 0;
+  let resets = 0;
+  for (;;) {
+    const query = new URLSearchParams({ client_id: clientId, limit: String(PULL_LIMIT) });
+    if (cursor) query.set('cursor', cursor);
+    let page;
+    try {
+      page = await api(`/sync/pull?${query}`);
+    } catch (err) {
+      if (isResetRequired(err) && resets === 0) {
+        resets += 1;
+        await resetForFullPull();
+        cursor = null;
+        received = 0;
+        continue;
+      }
+      throw err;
+    }
+    await applyPullPage(page);
+    received += (page.changes || []).length;
+    onProgress({ received, hasMore: Boolean(page.has_more), full: !cursor && received > 0 });
+    cursor = page.cursor;
+    if (!page.has_more) return { received };
+  }
+}
+
+// ---------------------------------------------------------------- the engine
+
+const initialState = {
+  running: false,
+  phase: 'idle', // idle | pushing | pulling
+  online: true,
+  progress: null, // {received, hasMore} during a pull
+  error: null, // a sentence for people
+  updateRequired: false,
+  outOfOrder: false,
+  lastSyncAt: null,
+};
+
+/** Runs sync and tells subscribers (the status bar) how it goes. */
+export class SyncEngine {
+  constructor({ intervalMs = 60_000, debounceMs = 1500 } = {}) {
+    this.intervalMs = intervalMs;
+    this.debounceMs = debounceMs;
+    this.state = { ...initialState, online: globalThis.navigator ? navigator.onLine !== false : true };
+    this.listeners = new Set();
+    this.current = null;
+    this.again = false;
+    this.timers = [];
+    this.cleanups = [];
+  }
+
+  subscribe(listener) {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  set(patch) {
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener(this.state);
+  }
+
+  /** Run push then pull now (or join the run in progress and run once more after). */
+  syncNow() {
+    if (this.current) {
+      this.again = true;
+      return this.current;
+    }
+    this.current = this.run().finally(() => {
+      this.current = null;
+      if (this.again) {
+        this.again = false;
+        this.syncNow();
+      }
+    });
+    return this.current;
+  }
+
+  async run() {
+    if (!(await getMeta('refresh_token'))) return { ok: false, reason: 'signed-out' };
+    if ((await getMeta('update_required', null)) === BUILD_ID) {
+      this.set({ updateRequired: true });
+      return { ok: false, reason: 'update-required' };
+    }
+    this.set({ running: true, phase: 'pushing', error: null, progress: null });
+    try {
+      const { outOfOrder } = await pushOutbox();
+      this.set({ phase: 'pulling', outOfOrder });
+      await pullChanges((progress) => this.set({ progress }));
+      const lastSyncAt = new Date().toISOString();
+      await setMeta('last_sync_at', lastSyncAt);
+      this.set({ online: true, lastSyncAt, progress: null });
+      if (outOfOrder) this.soon(5000);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: await this.explain(err) };
+    } finally {
+      this.set({ running: false, phase: 'idle' });
+    }
+  }
+
+  async explain(err) {
+    if (err instanceof NetworkError) {
+      this.set({ online: false, error: null });
+      return 'offline';
+    }
+    if (err instanceof ApiError && err.status === 426) {
+      // Remembered for this build only: the next release syncs again.
+      await setMeta('update_required', BUILD_ID);
+      this.set({ updateRequired: true, error: 'This app must be updated before it can sync. Reload to update.' });
+      return 'update-required';
+    }
+    if (err instanceof ApiError && err.status === 401) {
+      this.set({ error: 'Please sign in again to sync.' });
+      return 'signed-out';
+    }
+    this.set({ error: `Sync failed: ${err.message}` });
+    if (!(err instanceof ApiError)) console.error(err);
+    return 'error';
+  }
+
+  /** Sync after a short pause (coalesces bursts of edits). */
+  soon(delay = this.debounceMs) {
+    clearTimeout(this.soonTimer);
+    this.soonTimer = setTimeout(() => this.syncNow(), delay);
+  }
+
+  /** Start automatic syncing: now, when back online, on a timer, after edits. */
+  async start() {
+    this.stop();
+    this.set({ lastSyncAt: await getMeta('last_sync_at', null), updateRequired: (await getMeta('update_required', null)) === BUILD_ID });
+    const online = () => {
+      this.set({ online: true });
+      this.syncNow();
+    };
+    const offline = () => this.set({ online: false });
+    if (globalThis.addEventListener) {
+      globalThis.addEventListener('online', online);
+      globalThis.addEventListener('offline', offline);
+      this.cleanups.push(() => {
+        globalThis.removeEventListener('online', online);
+        globalThis.removeEventListener('offline', offline);
+      });
+    }
+    this.cleanups.push(onQueued(() => this.soon()));
+    this.timers.push(setInterval(() => this.syncNow(), this.intervalMs));
+    return this.syncNow();
+  }
+
+  stop() {
+    for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.soonTimer);
+    for (const cleanup of this.cleanups) cleanup();
+    this.timers = [];
+    this.cleanups = [];
+  }
+}
+
+export const syncEngine = new SyncEngine();
