@@ -7,8 +7,11 @@ and derived fields; it never hard-codes an entity name except its own ``conflict
 Invariants:
 - every synced record belongs to exactly one patient (``patient_id_of``); scope and
   evictions are computed per patient;
-- callbacks are pure with respect to the store except ``after_apply`` hooks, which run
-  inside the push transaction and may write server-made records through the engine.
+- callbacks are pure with respect to the store except ``after_apply`` hooks and the
+  registry-wide ``on_change`` hooks, which run inside the write transaction after a
+  record is written; they may write server-made records through ``ctx.apply(...)``
+  (as :data:`SYSTEM`) or their own rows (the server's audit log) through ``ctx.store``;
+- the name ``conflict`` is reserved for the engine's own entity (sync/conflicts.py).
 """
 
 from __future__ import annotations
@@ -28,6 +31,14 @@ class Actor:
     role: str  # nurse | coordinator | patient | carer | admin | system
     client_id: str
     team_ids: frozenset[str] = frozenset()
+
+
+SYSTEM_ROLE = "system"
+# The actor for records the server makes itself (escalations, conflicts, resolutions'
+# bookkeeping). It bypasses patient scope and may write server-only entities.
+SYSTEM = Actor(user_id="system", role=SYSTEM_ROLE, client_id="server")
+# The engine's own entity; a registry may not register it.
+CONFLICT_ENTITY = "conflict"
 
 
 class ValidationFailed(Exception):
@@ -62,7 +73,11 @@ Deriver = Callable[[Record], Record]
 # redact(actor, data) -> the fields this actor may see, or None if the record is hidden.
 Redactor = Callable[[Actor, Record], Record | None]
 # after_apply(ctx, change) runs in the push transaction after a record is written.
+# ctx is a sync.apply.ApplyContext, change a sync.apply.Change.
 AfterApply = Callable[[Any, Any], None]
+# on_change(ctx, change): the same call, for every applied change of every entity
+# (including the engine's conflicts and server-made records); the server audits here.
+OnChange = Callable[[Any, Any], None]
 
 
 def _no_derive(_: Record) -> Record:
@@ -106,8 +121,16 @@ class Registry:
 
     scope: ScopePolicy
     entities: dict[str, EntityType] = field(default_factory=dict)
+    # Called for every applied change, inside the write transaction, after after_apply.
+    on_change: list[OnChange] = field(default_factory=list)
+    # Entities whose changes can change who sees which patient (a patient's team_id, a
+    # carer_link). A push re-asks ``scope.visible_patient_ids`` after a change to one of
+    # them; None means "any entity may", which is always correct but slower.
+    scope_entities: frozenset[str] | None = None
 
     def register(self, entity: EntityType) -> None:
+        if entity.name == CONFLICT_ENTITY:
+            raise ValueError(f"entity name {CONFLICT_ENTITY!r} is reserved for the engine")
         if entity.name in self.entities:
             raise ValueError(f"entity {entity.name!r} registered twice")
         self.entities[entity.name] = entity
@@ -117,3 +140,9 @@ class Registry:
 
     def names(self) -> Iterable[str]:
         return self.entities.keys()
+
+    def affects_scope(self, entity: str) -> bool:
+        """Whether a change to ``entity`` may change ``scope.visible_patient_ids``."""
+        if entity == CONFLICT_ENTITY:
+            return False
+        return self.scope_entities is None or entity in self.scope_entities

@@ -1,0 +1,444 @@
+"""The one write path: validate → authorize → derive → merge → write → hooks.
+
+Sync pushes, REST writes and server-made records (escalations, conflicts) all change
+records through :func:`apply_mutation`, inside the caller's write transaction.
+Invariants:
+
+- a record outside the actor's scope, or unknown, is "Not found" (``NotPermitted``),
+  never a hint that it exists; an unknown entity is a validation error;
+- a record's patient is fixed at creation (a changed patient field is refused), so
+  scope and evictions can follow patients;
+- ``create`` of an existing id is an ``update`` from version 0; ``update`` of a deleted
+  record and ``delete`` of a record another device changed after ``base_version`` are
+  record-level conflicts (never a silent resurrection or a silent drop);
+- append-only entities are created once and then only voided once
+  (``entered_in_error: true`` + ``void_reason``); they are never deleted;
+- server-only entities are created by the system actor; others may update only the
+  entity's ``client_fields``;
+- an edit whose every field already holds the sent value writes nothing;
+- each written version appends one changelog row, then runs the entity's
+  ``after_apply`` hooks and the registry's ``on_change`` hooks in the transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sync.conflict_entity import CONFLICT, CONFLICT_TYPE, RECORD_FIELD, conflict_fields
+from sync.merge import FieldStamp, latest_change_by_other, plan_update, same_value, stamp_fields
+from sync.protocol import Mutation, MutationResult
+from sync.registry import (
+    SYSTEM,
+    SYSTEM_ROLE,
+    Actor,
+    EntityType,
+    NotPermitted,
+    Record,
+    Registry,
+    ValidationFailed,
+)
+from sync.scope import ScopeCache
+from sync.store import NewVersion, Store, StoredRecord
+
+VOID_FIELDS = frozenset({"entered_in_error", "void_reason"})
+RESTORE = "restore"  # engine-internal op: undelete (conflict resolution only)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One written version, as hooks see it."""
+
+    entity: str
+    id: str
+    version: int
+    deleted: bool
+    patient_id: str
+    data: Record
+    previous: Record | None  # data before this version; None on create
+    changed_fields: tuple[str, ...]
+    op: str  # create | update | delete | restore
+    actor: Actor  # who wrote it (SYSTEM for server-made records)
+    origin: Actor  # whose request led to it (the pushing device, the REST caller)
+    mutation_id: int | None
+    seq: int
+    updated_at: str
+
+
+@dataclass
+class ApplyContext:
+    """What hooks get: the store, the registry, and a way to write server-made records."""
+
+    store: Store
+    registry: Registry
+    actor: Actor
+    origin: Actor
+    scope: ScopeCache
+
+    def apply(self, mutation: Mutation) -> MutationResult:
+        """Write a server-made change as the system actor, in the same transaction."""
+        return apply_mutation(
+            self.store, self.registry, SYSTEM, mutation, origin=self.origin, scope=self.scope
+        )
+
+
+def entity_type(registry: Registry, name: str) -> EntityType | None:
+    """The registry's entity, or the engine's own ``conflict``."""
+    return CONFLICT_TYPE if name == CONFLICT else registry.get(name)
+
+
+def apply_mutation(
+    store: Store,
+    registry: Registry,
+    actor: Actor,
+    mutation: Mutation,
+    *,
+    origin: Actor | None = None,
+    scope: ScopeCache | None = None,
+) -> MutationResult:
+    """Apply one change inside the caller's write transaction.
+
+    Returns an ``applied`` or ``conflict`` result; raises ``ValidationFailed`` (422) or
+    ``NotPermitted`` (404: unknown or out of scope) and then has written nothing unless
+    a hook failed after writing — callers roll back (push uses a savepoint).
+    """
+    et = entity_type(registry, mutation.entity)
+    if et is None:
+        raise ValidationFailed({"entity": ["Unknown entity."]})
+    run = _Run(store, registry, actor, origin or actor, scope or ScopeCache(store, registry, actor))
+    current = store.get_record(mutation.entity, mutation.id)
+    if current is not None and not run.can_see(current.patient_id):
+        raise NotPermitted()
+    op, base = mutation.op, mutation.base_version
+    if op == "create":
+        if current is None:
+            return run.create(et, mutation)
+        op, base = "update", 0
+    if current is None:
+        raise NotPermitted()
+    if op == "delete":
+        return run.delete(et, mutation, current, base)
+    if op == RESTORE:
+        return run.restore(et, mutation, current)
+    if op != "update":
+        raise ValidationFailed({"op": ["Must be one of: create, update, delete."]})
+    return run.update(et, mutation, current, base)
+
+
+class _Run:
+    """One apply_mutation call: the actor, its scope and the write helpers."""
+
+    def __init__(
+        self, store: Store, registry: Registry, actor: Actor, origin: Actor, scope: ScopeCache
+    ) -> None:
+        self.store, self.registry, self.actor, self.origin, self.scope = (
+            store,
+            registry,
+            actor,
+            origin,
+            scope,
+        )
+        self.system = actor.role == SYSTEM_ROLE
+
+    def can_see(self, patient_id: str) -> bool:
+        # The scope cache may be the pushing device's (hooks share it so it is refreshed
+        # after server-made changes); the system actor itself sees every patient.
+        return self.system or self.scope.can_see(patient_id)
+
+    def result(self, mutation: Mutation, version: int, conflict_ids: list[str]) -> MutationResult:
+        status = "conflict" if conflict_ids else "applied"
+        return MutationResult(status, mutation.mutation_id, version, tuple(conflict_ids))
+
+    # -- operations -----------------------------------------------------------------
+
+    def create(self, et: EntityType, mutation: Mutation) -> MutationResult:
+        if et.server_only and not self.system:
+            raise ValidationFailed({"entity": ["Records of this kind are made by the server."]})
+        fields = et.validate(self.actor, "create", None, dict(mutation.fields))
+        patient_id = et.patient_id_of(mutation.id, fields)
+        key = et.patient_field or "id"
+        if patient_id is None:
+            raise ValidationFailed({key: ["Required."]})
+        if et.patient_field is not None and not self.can_see(patient_id):
+            raise NotPermitted({key: ["Not found."]})
+        et.authorize(self.actor, "create", None, fields)
+        data = {**fields, **et.derive(fields)}
+        stamps = stamp_fields({}, data, 1, self.actor.client_id)
+        self.write(et, mutation, None, 1, False, patient_id, data, stamps, sorted(data), "create")
+        return self.result(mutation, 1, [])
+
+    def update(
+        self, et: EntityType, mutation: Mutation, current: StoredRecord, base: int | None
+    ) -> MutationResult:
+        fields = dict(mutation.fields)
+        self.check_shape(et, current, fields)
+        if all(same_value(current.data.get(k), v) for k, v in fields.items()):
+            if not current.deleted:
+                return self.result(mutation, current.version, [])
+        fields = et.validate(self.actor, "update", current.data, fields)
+        self.check_patient_unchanged(et, current, fields)
+        et.authorize(self.actor, "update", current.data, {**current.data, **fields})
+        if current.deleted:
+            client_value = {**current.data, **fields}
+            cid = self.record_conflict(current, mutation, base, None, client_value, current.version)
+            return self.result(mutation, current.version, [cid])
+        plan = plan_update(current.data, current.meta, fields, base, self.actor.client_id)
+        conflict_ids = [
+            self.field_conflict(
+                current, mutation, base, c.field, c.server_value, c.client_value, c.stamp
+            )
+            for c in plan.conflicts
+        ]
+        version = current.version
+        if plan.apply:
+            version = self.write_update(
+                et, mutation, current, plan.apply, deleted=False, op="update"
+            )
+        return self.result(mutation, version, conflict_ids)
+
+    def delete(
+        self, et: EntityType, mutation: Mutation, current: StoredRecord, base: int | None
+    ) -> MutationResult:
+        if et.append_only:
+            raise ValidationFailed({"op": ["Append-only records are never deleted; void them."]})
+        if et.server_only and not self.system:
+            raise ValidationFailed({"op": ["Records of this kind are deleted by the server."]})
+        if current.deleted:
+            return self.result(mutation, current.version, [])
+        et.authorize(self.actor, "delete", current.data, current.data)
+        stamp = latest_change_by_other(current.meta, base, self.actor.client_id)
+        if stamp is not None:
+            cid = self.record_conflict(current, mutation, base, current.data, None, stamp[0])
+            return self.result(mutation, current.version, [cid])
+        version = current.version + 1
+        self.write(
+            et,
+            mutation,
+            current,
+            version,
+            True,
+            current.patient_id,
+            current.data,
+            current.meta,
+            [],
+            "delete",
+        )
+        return self.result(mutation, version, [])
+
+    def restore(self, et: EntityType, mutation: Mutation, current: StoredRecord) -> MutationResult:
+        if not current.deleted:
+            raise ValidationFailed({"op": ["The record is not deleted."]})
+        fields = et.validate(self.actor, "update", current.data, dict(mutation.fields))
+        self.check_patient_unchanged(et, current, fields)
+        et.authorize(self.actor, "update", current.data, {**current.data, **fields})
+        version = self.write_update(et, mutation, current, fields, deleted=False, op=RESTORE)
+        return self.result(mutation, version, [])
+
+    # -- rules ----------------------------------------------------------------------
+
+    def check_shape(self, et: EntityType, current: StoredRecord, fields: Record) -> None:
+        """Append-only and server-only limits, before the entity's own validation."""
+        if et.server_only and not self.system:
+            errors = {k: ["Set by the server only."] for k in fields if k not in et.client_fields}
+            if errors:
+                raise ValidationFailed(errors)
+        if not et.append_only:
+            return
+        changed = {k: v for k, v in fields.items() if not same_value(current.data.get(k), v)}
+        if not changed:
+            return
+        edited = sorted(set(changed) - VOID_FIELDS)
+        if edited:
+            message = ["Append-only records are never edited; void them instead."]
+            raise ValidationFailed({k: message for k in edited})
+        if current.data.get("entered_in_error") is True:
+            raise ValidationFailed({"entered_in_error": ["Already voided."]})
+        if fields.get("entered_in_error") is not True:
+            raise ValidationFailed({"entered_in_error": ["Must be true to void a record."]})
+        reason = fields.get("void_reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationFailed({"void_reason": ["Required when voiding."]})
+
+    def check_patient_unchanged(
+        self, et: EntityType, current: StoredRecord, fields: Record
+    ) -> None:
+        name = et.patient_field
+        if name is not None and name in fields and fields[name] != current.patient_id:
+            raise ValidationFailed({name: ["Cannot be changed."]})
+
+    # -- conflicts ------------------------------------------------------------------
+
+    def author_of(self, current: StoredRecord, version: int) -> str | None:
+        entry = self.store.history_entry(current.entity, current.id, version)
+        return entry.author_id if entry else None
+
+    def base_data(self, current: StoredRecord, base: int | None) -> Record | None:
+        if not base:
+            return None
+        entry = self.store.history_entry(current.entity, current.id, base)
+        return None if entry is None or entry.deleted else entry.data
+
+    def field_conflict(
+        self,
+        current: StoredRecord,
+        mutation: Mutation,
+        base: int | None,
+        field: str,
+        server_value: Any,
+        client_value: Any,
+        stamp: FieldStamp,
+    ) -> str:
+        base_data = self.base_data(current, base)
+        return self.new_conflict(
+            current,
+            mutation,
+            base,
+            field,
+            base_data.get(field) if base_data is not None else None,
+            server_value,
+            client_value,
+            self.author_of(current, stamp[0]),
+        )
+
+    def record_conflict(
+        self,
+        current: StoredRecord,
+        mutation: Mutation,
+        base: int | None,
+        server_value: Record | None,
+        client_value: Record | None,
+        server_change_version: int,
+    ) -> str:
+        return self.new_conflict(
+            current,
+            mutation,
+            base,
+            RECORD_FIELD,
+            self.base_data(current, base),
+            server_value,
+            client_value,
+            self.author_of(current, server_change_version),
+        )
+
+    def new_conflict(
+        self,
+        current: StoredRecord,
+        mutation: Mutation,
+        base: int | None,
+        field: str,
+        base_value: Any,
+        server_value: Any,
+        client_value: Any,
+        server_author_id: str | None,
+    ) -> str:
+        conflict_id = str(uuid.uuid4())
+        fields = conflict_fields(
+            entity=current.entity,
+            record_id=current.id,
+            patient_id=current.patient_id,
+            field=field,
+            base_value=base_value,
+            server_value=server_value,
+            client_value=client_value,
+            base_version=base,
+            server_version=current.version,
+            client=self.actor,
+            mutation_id=mutation.mutation_id,
+            server_author_id=server_author_id,
+            created_at=self.store.now(),
+        )
+        apply_mutation(
+            self.store,
+            self.registry,
+            SYSTEM,
+            Mutation(CONFLICT, conflict_id, "create", fields),
+            origin=self.origin,
+            scope=self.scope,
+        )
+        return conflict_id
+
+    # -- writing --------------------------------------------------------------------
+
+    def write_update(
+        self,
+        et: EntityType,
+        mutation: Mutation,
+        current: StoredRecord,
+        fields: Record,
+        *,
+        deleted: bool,
+        op: str,
+    ) -> int:
+        merged = {**current.data, **fields}
+        data = {**merged, **et.derive(merged)}
+        changed = [k for k, v in data.items() if not same_value(current.data.get(k), v)]
+        version = current.version + 1
+        stamps = stamp_fields(current.meta, changed, version, self.actor.client_id)
+        self.write(
+            et,
+            mutation,
+            current,
+            version,
+            deleted,
+            current.patient_id,
+            data,
+            stamps,
+            changed,
+            op,
+        )
+        return version
+
+    def write(
+        self,
+        et: EntityType,
+        mutation: Mutation,
+        current: StoredRecord | None,
+        version: int,
+        deleted: bool,
+        patient_id: str,
+        data: Mapping[str, Any],
+        stamps: Mapping[str, FieldStamp],
+        changed: list[str],
+        op: str,
+    ) -> None:
+        at = self.store.now()
+        seq = self.store.write_version(
+            NewVersion(
+                entity=mutation.entity,
+                id=mutation.id,
+                version=version,
+                deleted=deleted,
+                patient_id=patient_id,
+                data=data,
+                meta=stamps,
+                changed=changed,
+                client_id=self.actor.client_id,
+                author_id=self.actor.user_id,
+                mutation_id=mutation.mutation_id,
+                at=at,
+            )
+        )
+        self.scope.changed(mutation.entity)
+        change = Change(
+            entity=mutation.entity,
+            id=mutation.id,
+            version=version,
+            deleted=deleted,
+            patient_id=patient_id,
+            data=dict(data),
+            previous=dict(current.data) if current is not None else None,
+            changed_fields=tuple(changed),
+            op=op,
+            actor=self.actor,
+            origin=self.origin,
+            mutation_id=mutation.mutation_id,
+            seq=seq,
+            updated_at=at,
+        )
+        ctx = ApplyContext(self.store, self.registry, self.actor, self.origin, self.scope)
+        for hook in et.after_apply:
+            hook(ctx, change)
+        for on_change in self.registry.on_change:
+            on_change(ctx, change)

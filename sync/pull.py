@@ -1,0 +1,214 @@
+"""Pull (SPEC §3.3): every record the actor may see that changed since the cursor.
+
+One call = one page, read in one snapshot. Invariants:
+
+- no change is skipped: the new cursor's ``since`` is either the last seq returned
+  (more to come) or the snapshot's high-water mark, and seqs are commit-ordered
+  (changelog.py), so anything committed later has a higher seq;
+- each changed record is returned once, at its latest version (rows come from
+  ``records`` by seq, not from the history);
+- a patient entering scope arrives whole: it joins a *sweep* that delivers all of its
+  live records from seq 0, merged in seq order with the held patients' changes; records
+  changed during the sweep move past the sweep position and are delivered again later;
+- a patient leaving scope produces ``{"entity": "patient", "id": P}``; a record that
+  became hidden to the actor (``redact`` → None) while the device may hold an earlier
+  visible version produces ``{"entity": E, "id": X}``;
+- a lost response is harmless: cursors are stateless apart from immutable,
+  content-addressed patient sets, so re-sending the previous cursor repeats the page;
+- an empty pull (no changes, no evictions) writes nothing; other pulls write at most
+  the new patient sets they refer to, after the read snapshot ends.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.apply import entity_type
+from sync.changelog import changes_since, current_cursor
+from sync.cursor import CursorState, decode_cursor, encode_cursor
+from sync.errors import CursorResetRequired, MalformedRequest
+from sync.protocol import Eviction, PullResponse, RecordChange
+from sync.registry import Actor, Registry
+from sync.scope import EMPTY_REF, load_scope_set, save_scope_sets, scope_ref, visible_patient_ids
+from sync.store import ChangedRow, Store
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 1000
+# A page whose rows are all hidden from the actor is followed by the next page in the
+# same call, up to this many, so clients rarely get empty pages with has_more.
+MAX_HIDDEN_PAGES = 50
+
+
+@dataclass
+class _Page:
+    """The evolving state of one pull call."""
+
+    since: int
+    held: frozenset[str]
+    target: frozenset[str] | None
+    pos: int
+    floor: int
+    changes: list[RecordChange] = field(default_factory=list)
+    evictions: list[Eviction] = field(default_factory=list)
+    patient_ids: set[str] = field(default_factory=set)
+    more: bool = False
+
+
+def pull(
+    store: Store,
+    registry: Registry,
+    actor: Actor,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    client_id: str | None = None,
+) -> PullResponse:
+    """One page of changes for ``actor``; call outside any open transaction.
+
+    Raises ``CursorResetRequired`` (410) and ``MalformedRequest`` (422).
+    """
+    if client_id is not None and client_id != actor.client_id:
+        raise MalformedRequest({"client_id": ["Does not match the signed-in device."]})
+    if type(limit) is not int or not 1 <= limit <= MAX_LIMIT:
+        raise MalformedRequest({"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
+    with store.read_transaction():
+        epoch = store.epoch()
+        top = current_cursor(store)
+        state = decode_cursor(cursor) if cursor else CursorState(epoch, 0, EMPTY_REF)
+        if state.epoch != epoch:
+            raise CursorResetRequired("cursor from another database epoch")
+        if max(state.since, state.pos, state.floor) > top:
+            raise CursorResetRequired("cursor ahead of this database")
+        held = load_scope_set(store, state.held, actor.user_id)
+        target = None
+        if state.target is not None:
+            target = load_scope_set(store, state.target, actor.user_id)
+        visible = visible_patient_ids(store, registry, actor)
+        page = _Page(state.since, held, target, state.pos, state.floor)
+        _apply_scope(page, visible, top)
+        for _ in range(MAX_HIDDEN_PAGES):
+            _read_page(store, registry, actor, page, limit, top)
+            if page.changes or page.evictions or not page.more:
+                break
+        last_mutation_id = store.last_mutation_id(actor.client_id)
+        server_time = store.now()
+    empty = not page.changes and not page.evictions
+    _save_sets(store, actor, page, held, empty)
+    has_more = page.more or (page.target is None and bool(visible - page.held) and not empty)
+    new_state = CursorState(
+        epoch=epoch,
+        since=page.since,
+        held=scope_ref(actor.user_id, page.held),
+        target=scope_ref(actor.user_id, page.target) if page.target is not None else None,
+        pos=page.pos,
+        floor=page.floor,
+    )
+    return PullResponse(
+        changes=tuple(page.changes),
+        evictions=tuple(page.evictions),
+        cursor=encode_cursor(new_state),
+        has_more=has_more,
+        last_mutation_id=last_mutation_id,
+        server_time=server_time,
+        patient_ids=frozenset(page.patient_ids),
+    )
+
+
+def _save_sets(
+    store: Store, actor: Actor, page: _Page, cursor_held: frozenset[str], empty: bool
+) -> None:
+    """Store the patient sets the new cursor names, unless stored already.
+
+    An empty pull must write nothing: if its only new set is the held set of a sweep
+    that found nothing visible, the cursor keeps the stored held set instead, and the
+    new patients are swept again next time (still finding nothing, cheaply).
+    """
+
+    def stored(ids: frozenset[str]) -> bool:
+        ref = scope_ref(actor.user_id, ids)
+        return ref == EMPTY_REF or ids == cursor_held or store.has_scope_set(ref)
+
+    if empty and page.target is None and not stored(page.held):
+        page.held = cursor_held
+    sets = [page.held] + ([page.target] if page.target is not None else [])
+    missing = [ids for ids in sets if not stored(ids)]
+    if missing:
+        save_scope_sets(store, actor.user_id, missing)
+
+
+def _apply_scope(page: _Page, visible: frozenset[str], top: int) -> None:
+    """Evict patients that left scope; start a sweep for patients that entered it.
+
+    Patients entering scope during a sweep wait for the next one: the current sweep's
+    position is already past their older records.
+    """
+    covered = page.target if page.target is not None else page.held
+    gone = covered - visible
+    page.evictions.extend(Eviction("patient", patient_id) for patient_id in sorted(gone))
+    page.held = page.held - gone
+    if page.target is not None:
+        page.target = page.target - gone
+    elif visible - page.held:
+        page.target, page.pos, page.floor = frozenset(visible), 0, top
+
+
+def _read_page(
+    store: Store, registry: Registry, actor: Actor, page: _Page, limit: int, top: int
+) -> None:
+    since = page.since
+    if page.target is None:
+        rows = changes_since(store, page.held, since, limit + 1, high_water=top)
+    else:
+        granted = page.target - page.held
+        held_rows = changes_since(store, page.held, max(since, page.pos), limit + 1, high_water=top)
+        granted_rows = changes_since(
+            store, granted, page.pos, limit + 1, skip_deleted_upto=page.floor, high_water=top
+        )
+        rows = list(heapq.merge(held_rows, granted_rows, key=lambda row: row.seq))[: limit + 1]
+    page.more = len(rows) > limit
+    rows = rows[:limit]
+    for row in rows:
+        _deliver(store, registry, actor, page, row, since)
+    if page.more:
+        if page.target is None:
+            page.since = rows[-1].seq
+        else:
+            page.pos = rows[-1].seq
+    elif page.target is not None:
+        page.held, page.target, page.since, page.pos, page.floor = page.target, None, top, 0, 0
+    else:
+        page.since = top
+    if page.target is None:
+        page.pos = page.since
+
+
+def _deliver(
+    store: Store, registry: Registry, actor: Actor, page: _Page, row: ChangedRow, since: int
+) -> None:
+    et = entity_type(registry, row.entity)
+    if et is None:
+        return
+    data: dict[str, Any] = json.loads(row.data)
+    shown = et.redact(actor, data)
+    if shown is None:
+        # Hidden now. A held patient's device may have an earlier, visible version.
+        if row.patient_id in page.held and _was_visible(store, registry, actor, row, since):
+            page.evictions.append(Eviction(row.entity, row.id))
+        return
+    page.changes.append(
+        RecordChange(row.entity, row.id, row.version, bool(row.deleted), row.updated_at, shown)
+    )
+    page.patient_ids.add(row.patient_id)
+
+
+def _was_visible(
+    store: Store, registry: Registry, actor: Actor, row: ChangedRow, since: int
+) -> bool:
+    before = store.history_at_or_before(row.entity, row.id, since)
+    if before is None or before.deleted:
+        return False
+    et = entity_type(registry, row.entity)
+    return et is not None and et.redact(actor, before.data) is not None

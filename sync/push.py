@@ -1,0 +1,154 @@
+"""Push (SPEC §3.2): a device's queued mutations, applied in order, all in one transaction.
+
+Invariants:
+- per client_id, mutation ids are processed exactly once, in order: an id ≤ the
+  client's ``last_mutation_id`` returns its stored original result (idempotent replay);
+  id == last + 1 is processed; an id that skips ahead is ``out_of_order`` — not
+  processed, nothing stored — and so is every later mutation in the batch;
+- a ``rejected`` mutation still counts as processed (``last_mutation_id`` advances) and
+  its raw JSON is quarantined with the errors: nothing sent is ever lost;
+- the whole batch commits or nothing does; each mutation runs in a savepoint so a
+  rejected one leaves no partial writes;
+- whole batches refused for an unsupported ``schema_version`` (426) or a malformed
+  envelope (422) are quarantined raw; oversized ones (413) are not (the client splits
+  them and keeps its outbox).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sync.apply import apply_mutation
+from sync.errors import MalformedRequest, UnsupportedSchemaVersion
+from sync.protocol import (
+    MutationResult,
+    PushRequest,
+    PushResponse,
+    ReceivedMutation,
+    body_text,
+    parse_json,
+    parse_push,
+)
+from sync.registry import Actor, NotPermitted, Registry, ValidationFailed
+from sync.scope import ScopeCache
+from sync.store import QuarantineEntry, Store
+
+
+def apply_push(
+    store: Store, registry: Registry, actor: Actor, body: bytes | str | Mapping[str, Any]
+) -> PushResponse:
+    """Apply a push body (raw request bytes preferred) for ``actor``'s device.
+
+    Call outside any open transaction. Raises ``BatchTooLarge`` (413),
+    ``UnsupportedSchemaVersion`` (426, batch quarantined) and ``MalformedRequest``
+    (422, batch quarantined).
+    """
+    text = body_text(body)
+    try:
+        obj = body if isinstance(body, Mapping) else parse_json(text)
+        request = parse_push(obj)
+        if request.client_id != actor.client_id:
+            raise MalformedRequest({"client_id": ["Does not match the signed-in device."]})
+    except UnsupportedSchemaVersion as error:
+        quarantine_batch(
+            store, actor, text, reason="unsupported_schema_version", errors=error.errors
+        )
+        raise
+    except MalformedRequest as error:
+        quarantine_batch(store, actor, text, reason="malformed_batch", errors=error.errors)
+        raise
+    with store.write_transaction():
+        return _apply_batch(store, registry, actor, request)
+
+
+def quarantine_batch(
+    store: Store, actor: Actor | None, raw: str, *, reason: str, errors: Mapping[str, Any]
+) -> None:
+    """Keep a refused request raw, in the caller's transaction or a new one."""
+    entry = QuarantineEntry(
+        reason=reason,
+        client_id=actor.client_id if actor else None,
+        user_id=actor.user_id if actor else None,
+        raw=raw,
+        errors=errors,
+    )
+    if store.in_transaction():
+        store.quarantine([entry])
+    else:
+        with store.write_transaction():
+            store.quarantine([entry])
+
+
+def _apply_batch(
+    store: Store, registry: Registry, actor: Actor, request: PushRequest
+) -> PushResponse:
+    client_id = actor.client_id
+    last = store.last_mutation_id(client_id)
+    replayed = store.stored_results(
+        client_id, [m.mutation_id for m in request.mutations if m.mutation_id <= last]
+    )
+    scope = ScopeCache(store, registry, actor)
+    results: list[MutationResult] = []
+    stored: list[tuple[int, str]] = []
+    quarantined: list[QuarantineEntry] = []
+    blocked = False
+    for received in request.mutations:
+        mutation_id = received.mutation_id
+        if blocked or mutation_id > last + 1:
+            blocked = True
+            results.append(MutationResult("out_of_order", mutation_id))
+        elif mutation_id <= last:
+            original = replayed.get(mutation_id)
+            wire = json.loads(original) if original else {"status": "applied"}
+            results.append(MutationResult.from_wire({**wire, "mutation_id": mutation_id}))
+        else:
+            result = _process(store, registry, actor, scope, received, quarantined)
+            results.append(result)
+            stored.append((mutation_id, json.dumps(result.to_wire(), separators=(",", ":"))))
+            last = mutation_id
+    if stored:
+        store.store_results(client_id, stored)
+        store.set_last_mutation_id(client_id, actor.user_id, last)
+    if quarantined:
+        store.quarantine(quarantined)
+    return PushResponse(last, tuple(results))
+
+
+def _process(
+    store: Store,
+    registry: Registry,
+    actor: Actor,
+    scope: ScopeCache,
+    received: ReceivedMutation,
+    quarantined: list[QuarantineEntry],
+) -> MutationResult:
+    mutation = received.mutation
+    errors: Mapping[str, Any]
+    if mutation is None:
+        reason, errors = "malformed", received.errors or {}
+    else:
+        try:
+            with store.savepoint():
+                return apply_mutation(store, registry, actor, mutation, scope=scope)
+        except ValidationFailed as error:
+            reason, errors = "invalid", error.errors
+        except NotPermitted as error:
+            reason, errors = "not_found", error.errors
+        # The savepoint rolled back: any scope read after its writes is stale.
+        scope.forget()
+    raw = received.raw if isinstance(received.raw, Mapping) else {}
+    quarantined.append(
+        QuarantineEntry(
+            reason=reason,
+            client_id=actor.client_id,
+            user_id=actor.user_id,
+            raw=json.dumps(received.raw, separators=(",", ":"), ensure_ascii=False),
+            errors=errors,
+            mutation_id=received.mutation_id,
+            entity=raw.get("entity") if isinstance(raw.get("entity"), str) else None,
+            record_id=raw.get("id") if isinstance(raw.get("id"), str) else None,
+        )
+    )
+    return MutationResult("rejected", received.mutation_id, errors=errors)

@@ -1,0 +1,167 @@
+"""The storage boundary of the sync engine: every query the engine needs, and nothing else.
+
+The engine talks only to a :class:`Store`; ``sqlite.py`` implements it with SQLite and
+a PostgreSQL store implements the same methods (see changelog.py for the one guarantee
+that needs care there: no change skipped while writers commit concurrently).
+
+Shared storage contract (others read it with SQL): one ``records`` table for every
+synced entity — ``entity, id, version, deleted, updated_at, patient_id, data (JSON of
+all fields incl. server-computed), seq (latest changelog seq)`` — plus the engine's own
+``meta`` column (per field: ``[version last changed, client_id that changed it]``).
+``changelog`` holds every version of every record, append-only; ``seq`` is its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+# Per field: (version in which it last changed, client_id that changed it).
+FieldStamp = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record's current row, decoded."""
+
+    entity: str
+    id: str
+    version: int
+    deleted: bool
+    updated_at: str
+    patient_id: str
+    data: dict[str, Any]
+    seq: int
+    meta: dict[str, FieldStamp]
+
+
+class ChangedRow(NamedTuple):
+    """A record row as read for pulls and lists; ``data`` is still JSON text."""
+
+    entity: str
+    id: str
+    version: int
+    deleted: int
+    updated_at: str
+    patient_id: str
+    data: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One version of one record from the changelog."""
+
+    seq: int
+    version: int
+    deleted: bool
+    data: dict[str, Any]
+    client_id: str
+    author_id: str
+    mutation_id: int | None
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """Everything written for one new version of a record."""
+
+    entity: str
+    id: str
+    version: int
+    deleted: bool
+    patient_id: str
+    data: Mapping[str, Any]
+    meta: Mapping[str, FieldStamp]
+    changed: Sequence[str]
+    client_id: str
+    author_id: str
+    mutation_id: int | None
+    at: str
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """A refused mutation or batch, kept raw with why it was refused."""
+
+    reason: str
+    client_id: str | None
+    user_id: str | None
+    raw: str
+    errors: Mapping[str, Any]
+    mutation_id: int | None = None
+    entity: str | None = None
+    record_id: str | None = None
+
+
+class Store(Protocol):
+    """What the engine needs from a database. ``conn`` is exposed for scope policies."""
+
+    conn: Any
+
+    def now(self) -> str: ...
+
+    def write_transaction(self) -> AbstractContextManager[None]: ...
+
+    def read_transaction(self) -> AbstractContextManager[None]: ...
+
+    def savepoint(self) -> AbstractContextManager[None]: ...
+
+    def in_transaction(self) -> bool: ...
+
+    # records and changelog
+    def get_record(self, entity: str, record_id: str) -> StoredRecord | None: ...
+
+    def write_version(self, version: NewVersion) -> int: ...
+
+    def history_entry(self, entity: str, record_id: str, version: int) -> HistoryEntry | None: ...
+
+    def history_at_or_before(
+        self, entity: str, record_id: str, seq: int
+    ) -> HistoryEntry | None: ...
+
+    def max_seq(self) -> int: ...
+
+    def changed_since(
+        self,
+        patient_ids: Collection[str],
+        after: int,
+        limit: int,
+        *,
+        skip_deleted_upto: int = 0,
+        by_patient: bool = True,
+    ) -> list[ChangedRow]: ...
+
+    def list_records(
+        self,
+        entity: str,
+        patient_ids: Collection[str],
+        *,
+        where: Mapping[str, Any],
+        after_id: str | None,
+        limit: int,
+        include_deleted: bool,
+    ) -> list[ChangedRow]: ...
+
+    # devices
+    def last_mutation_id(self, client_id: str) -> int: ...
+
+    def set_last_mutation_id(self, client_id: str, user_id: str, last: int) -> None: ...
+
+    def stored_results(self, client_id: str, mutation_ids: Collection[int]) -> dict[int, str]: ...
+
+    def store_results(self, client_id: str, results: Sequence[tuple[int, str]]) -> None: ...
+
+    def quarantine(self, entries: Sequence[QuarantineEntry]) -> None: ...
+
+    def quarantined(self, client_id: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    # pull cursors
+    def epoch(self) -> str: ...
+
+    def load_scope_set(self, ref: str) -> tuple[str, list[str]] | None: ...
+
+    def has_scope_set(self, ref: str) -> bool: ...
+
+    def save_scope_set(self, ref: str, user_id: str, patient_ids: Sequence[str]) -> None: ...
