@@ -150,6 +150,11 @@ def check_options(ttl: int, urgency: str, topic: str | None) -> None:
         raise InvalidPushOptions("Topic must be 1-32 characters of the base64url alphabet")
 
 
+def urgency_for(severity: str) -> str:
+    """Web Push Urgency for an escalation severity: urgent and emergency wake the device."""
+    return "high" if severity in ("urgent", "emergency") else "normal"
+
+
 def topic_for(kind: str, key: str) -> str:
     """A collapse key for Topic: 32 url-safe characters that do not reveal ``key``."""
     digest = hashlib.sha256(f"{kind}:{key}".encode()).digest()
@@ -262,7 +267,7 @@ class Pusher:
             try:
                 response = webpush(
                     subscription.info(),
-                    data=data,  # type: ignore[arg-type]  # bytes is fine: it is encrypted as is
+                    data=data,  # bytes: encrypted as is
                     vapid_private_key=self.vapid,
                     vapid_claims=self.claims(subscription.endpoint),
                     ttl=ttl,

@@ -137,10 +137,10 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     return scheduler
 
 
-def run_scheduler(app: Flask) -> None:
+def run_scheduler(app: Flask, *, scheduler: BlockingScheduler | None = None) -> None:
     """Block running the tick until SIGTERM/SIGINT (``doorstep scheduler``)."""
     vapid.load_vapid(app.config["INSTANCE"])  # fail at start, not at the first reminder
-    scheduler = build_scheduler(app)
+    scheduler = scheduler or build_scheduler(app)
     if threading.current_thread() is threading.main_thread():
         def stop(signum: int, _frame: Any) -> None:
             log.info("scheduler stopping (signal %d)", signum)

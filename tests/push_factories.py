@@ -36,8 +36,9 @@ PUSH_SETTINGS: dict[str, Any] = {
     "PUSH_MAX_RETRY_WAIT_SECONDS": 300.0,
     "PUSH_TIMEOUT_SECONDS": 10.0,
     "PUSH_POOL_SIZE": 32,
-    "PUSH_ENDPOINT_HOSTS": "fcm.googleapis.com,updates.push.services.mozilla.com,"
-                           ".notify.windows.com,.push.apple.com",
+    "PUSH_ENDPOINT_HOSTS": "fcm.googleapis.com,android.googleapis.com,"
+                           "updates.push.services.mozilla.com,.notify.windows.com,"
+                           ".push.apple.com",
     "PUSH_ALLOW_LOOPBACK_HTTP": False,
     "PUSH_LOG_RETENTION_DAYS": 90,
     "REMINDER_MISSED_AFTER_MINUTES": 30,
@@ -72,13 +73,14 @@ CREATE TABLE IF NOT EXISTS records (
 
 def ensure_records_table(conn: sqlite3.Connection) -> None:
     # Until the sync migration (0002) lands, the storage contract's minimal shape.
-    conn.execute(_RECORDS_FALLBACK)
+    if not any(path.name.startswith("0002_") for _, path in migrations.available()):
+        conn.execute(_RECORDS_FALLBACK)
 
 
 def make_db(path: Path) -> sqlite3.Connection:
     conn = db.connect(path)
-    migrations.migrate(conn)
     ensure_records_table(conn)
+    migrations.migrate(conn)
     return conn
 
 
@@ -146,9 +148,10 @@ def make_record(conn: sqlite3.Connection, entity: str, data: dict[str, Any], *,
                 record_id: str | None = None, deleted: bool = False) -> str:
     record_id = record_id or str(uuid.uuid4())
     patient_id = record_id if entity == "patient" else data.get("patient_id")
+    # seq is the sync engine's changelog position: unique, so take the next one.
     conn.execute(
-        "INSERT INTO records (entity, id, version, deleted, updated_at, patient_id, data)"
-        " VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO records (entity, id, version, deleted, updated_at, patient_id, data, seq)"
+        " VALUES (?,?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM records))",
         (entity, record_id, 1, int(deleted), now_iso(), patient_id, json.dumps(data)),
     )
     return record_id

@@ -15,7 +15,8 @@ Answers can be scripted per endpoint or for the next N requests: any status (wit
 ``Retry-After``) or ``DROP`` (close the connection without answering).
 
 Run it on its own (for the benchmark) with ``python tests/push_service.py``: it prints
-its origin and offers ``/_control/subscribe?n=``, ``/_control/stats``, ``/_control/stop``.
+its origin and offers ``/_control/subscribe?n=``, ``/_control/stats``, ``/_control/reset``
+and ``/_control/stop``.
 """
 
 from __future__ import annotations
@@ -373,6 +374,12 @@ class _Handler(BaseHTTPRequestHandler):
                 stats["problem_samples"] = [p for r in service.received[:50] for p in r.problems]
             return self._reply(200, json.dumps(stats).encode(),
                                {"Content-Type": "application/json"})
+        if path == "/_control/reset":
+            with service._lock:
+                service._subscriptions.clear()
+                service.received.clear()
+                service.counts = dict.fromkeys(service.counts, 0)
+            return self._reply(200)
         if path == "/_control/stop":
             self._reply(200)
             threading.Thread(target=service.stop, daemon=True).start()

@@ -330,6 +330,11 @@ def test_invalid_ttl_urgency_or_topic_is_refused(conn, pusher, push_service, opt
     assert push_service.received == []
 
 
+def test_urgent_and_emergency_escalations_are_high_urgency():
+    assert [notify.urgency_for(s) for s in ("routine", "urgent", "emergency")] == [
+        "normal", "high", "high"]
+
+
 def test_topic_is_a_url_safe_collapse_key_that_hides_its_source():
     topic = notify.topic_for("reminder", "3f8e2c1a-patient-reminder")
     assert len(topic) == 32 and notify.TOPIC.match(topic)
