@@ -17,7 +17,8 @@ Invariants:
   entity's ``client_fields``;
 - an edit whose every field already holds the sent value writes nothing;
 - each written version appends one changelog row, then runs the entity's
-  ``after_apply`` hooks and the registry's ``on_change`` hooks in the transaction.
+  registry's ``on_change`` hooks, then the entity's ``after_apply`` hooks, in the
+  transaction.
 """
 
 from __future__ import annotations
@@ -438,7 +439,8 @@ class _Run:
             updated_at=at,
         )
         ctx = ApplyContext(self.store, self.registry, self.actor, self.origin, self.scope)
-        for hook in et.after_apply:
-            hook(ctx, change)
+        # on_change first, so an audit trail lists a change before what its hooks caused.
         for on_change in self.registry.on_change:
             on_change(ctx, change)
+        for hook in et.after_apply:
+            hook(ctx, change)

@@ -246,7 +246,9 @@ def parse_mutation(raw: Mapping[str, Json]) -> tuple[Mutation | None, dict[str, 
     elif op in ("create", "update") and not fields:
         errors["fields"] = ["Required: the fields changed."]
     base = raw.get("base_version", 0 if op == "create" else None)
-    if type(base) is not int or base < 0:
+    if op not in OPS:
+        pass  # the op error says it all
+    elif type(base) is not int or base < 0:
         errors["base_version"] = ["Required: the record version the edit was made on."]
     elif op == "create" and base != 0:
         errors["base_version"] = ["Must be 0 for create."]

@@ -121,7 +121,7 @@ class Registry:
 
     scope: ScopePolicy
     entities: dict[str, EntityType] = field(default_factory=dict)
-    # Called for every applied change, inside the write transaction, after after_apply.
+    # Called for every applied change, inside the write transaction, before after_apply.
     on_change: list[OnChange] = field(default_factory=list)
     # Entities whose changes can change who sees which patient (a patient's team_id, a
     # carer_link). A push re-asks ``scope.visible_patient_ids`` after a change to one of
