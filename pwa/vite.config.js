@@ -18,7 +18,7 @@ export default defineConfig({
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: 'auto', // writes registerSW.js as a file: no inline script (CSP)
-      includeAssets: ['push-sw.js', 'icons/*.png', 'icons/*.svg'],
+      includeManifestIcons: false, // the glob below already precaches public/
       manifest: {
         name: 'Doorstep community care',
         short_name: 'Doorstep',

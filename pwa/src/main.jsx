@@ -1,0 +1,6 @@
+/** Entry point: styles and the app. The service worker is registered by registerSW.js. */
+import { render } from 'preact';
+import './styles/app.css';
+import { App } from './App.jsx';
+
+render(<App />, document.getElementById('app'));

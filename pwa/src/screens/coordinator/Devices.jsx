@@ -1,0 +1,71 @@
+/** Coordinator (and everyone for their own): devices, and revoking a lost one. Online only. */
+import { useEffect, useState } from 'preact/hooks';
+import { Page, Empty, Notice } from '../../components/Page.jsx';
+import { api, ApiError, NetworkError } from '../../lib/api.js';
+import { getMeta } from '../../lib/db.js';
+import { formatDateTime } from '../../lib/format.js';
+
+export function Devices() {
+  const [devices, setDevices] = useState(null);
+  const [error, setError] = useState('');
+  const [message, setMessage] = useState('');
+  const [confirming, setConfirming] = useState(null);
+  const [thisDevice, setThisDevice] = useState(null);
+  const load = async () => {
+    setError('');
+    try {
+      setDevices(await api('/devices'));
+    } catch (err) {
+      if (err instanceof NetworkError) setError('You are offline. The device list needs a connection.');
+      else if (err instanceof ApiError) setError(err.message);
+      else throw err;
+    }
+  };
+  useEffect(() => { load(); getMeta('client_id').then(setThisDevice); }, []);
+  const revoke = async (device) => {
+    try {
+      await api(`/devices/${encodeURIComponent(device.client_id)}/revoke`, { method: 'POST', body: { reason: 'Revoked by coordinator' } });
+      setMessage(`${device.name} (${device.username}) revoked. Its data is wiped the next time it connects.`);
+      setConfirming(null);
+      await load();
+    } catch (err) {
+      setError(err instanceof NetworkError ? 'You are offline: the device was not revoked.' : err.message);
+    }
+  };
+  return (
+    <Page title="Devices" lead="Revoke a lost or stolen device: it is signed out and its local data is wiped when it next connects.">
+      <Notice kind="error">{error}</Notice>
+      <Notice kind="success">{message}</Notice>
+      {devices && devices.length === 0 ? <Empty>No devices.</Empty> : null}
+      {devices && devices.length ? (
+        <div class="table-wrap">
+          <table class="table">
+            <caption class="visually-hidden">Devices</caption>
+            <thead><tr><th scope="col">Device</th><th scope="col">User</th><th scope="col">Last seen</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+            <tbody>
+              {devices.map((d) => (
+                <tr key={d.client_id}>
+                  <td>{d.name}{d.client_id === thisDevice ? ' (this device)' : ''}</td>
+                  <td>{d.username}</td>
+                  <td>{d.last_seen_at ? formatDateTime(d.last_seen_at) : '—'}</td>
+                  <td>{d.revoked_at ? `Revoked ${formatDateTime(d.revoked_at)}` : 'Active'}</td>
+                  <td>
+                    {d.revoked_at ? null : confirming === d.client_id ? (
+                      <span class="actions">
+                        <button type="button" class="button button--warning" onClick={() => revoke(d)}>Confirm revoke {d.name}</button>
+                        <button type="button" class="button button--secondary" onClick={() => setConfirming(null)}>Cancel</button>
+                      </span>
+                    ) : (
+                      <button type="button" class="button button--secondary" onClick={() => setConfirming(d.client_id)}>Revoke {d.name}</button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <button type="button" class="button button--secondary" onClick={load}>Refresh list</button>
+    </Page>
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Coordinator: the escalations inbox. Acknowledge and resolve go through sync (a
+ * status change on the escalation record), so they work offline too.
+ */
+import { useState } from 'preact/hooks';
+import { Page, Empty, Notice } from '../../components/Page.jsx';
+import { SeverityBadge, StatusBadge, PendingBadge } from '../../components/Badge.jsx';
+import { SelectField, TextField } from '../../components/fields.jsx';
+import { useLive } from '../../lib/hooks.js';
+import { all } from '../../lib/queries.js';
+import { updateRecord } from '../../lib/outbox.js';
+import { formatDateTime, fullName } from '../../lib/format.js';
+import { RULE, SEVERITY, SEVERITY_ORDER, ESCALATION_STATUS, label } from '../../lib/labels.js';
+
+async function load() {
+  const [escalations, patients] = await Promise.all([all('escalation'), all('patient')]);
+  return { escalations, patients: new Map(patients.map((p) => [p.id, p])) };
+}
+
+export function sortEscalations(list) {
+  return [...list].sort((a, b) => (SEVERITY_ORDER[a.data.severity] ?? 9) - (SEVERITY_ORDER[b.data.severity] ?? 9)
+    || String(b.updated_at || '').localeCompare(String(a.updated_at || '')));
+}
+
+function Resolve({ escalation, onDone }) {
+  const [open, setOpen] = useState(false);
+  const [note, setNote] = useState('');
+  if (!open) return <button type="button" class="button button--secondary" onClick={() => setOpen(true)}>Resolve…</button>;
+  const submit = async (event) => {
+    event.preventDefault();
+    if (!note.trim()) return;
+    await updateRecord('escalation', escalation.id, { status: 'resolved', resolution_note: note.trim() });
+    onDone('Escalation resolved.');
+  };
+  return (
+    <form class="stack panel" onSubmit={submit}>
+      <TextField name="resolution_note" label="What was done?" hint="For example: welfare call made, patient safe; referred to falls clinic." multiline value={note} onInput={setNote} required />
+      <div class="actions">
+        <button type="submit" class="button">Resolve escalation</button>
+        <button type="button" class="button button--secondary" onClick={() => setOpen(false)}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
+export function Escalations() {
+  const d = useLive(load, [], null);
+  const [status, setStatus] = useState('open');
+  const [severity, setSeverity] = useState('');
+  const [message, setMessage] = useState('');
+  const list = d ? sortEscalations(d.escalations.filter((e) => (!status || e.data.status === status) && (!severity || e.data.severity === severity))) : [];
+  return (
+    <Page title="Escalations">
+      <div class="filters">
+        <SelectField name="status" label="Status" placeholder="All statuses" options={ESCALATION_STATUS} value={status} onInput={setStatus} required />
+        <SelectField name="severity" label="Severity" placeholder="All severities" options={SEVERITY} value={severity} onInput={setSeverity} required />
+      </div>
+      <Notice kind="success">{message}</Notice>
+      <p class="hint" aria-live="polite">{d ? `${list.length} shown` : 'Loading…'}</p>
+      {d && list.length === 0 ? <Empty>No escalations match.</Empty> : null}
+      <ul class="cards">
+        {list.map((e) => {
+          const patient = d.patients.get(e.patient_id);
+          return (
+            <li class={`card card--sev-${e.data.severity}`} key={e.id}>
+              <h2 class="card__title">{label(RULE, e.data.rule)}</h2>
+              <p class="card__badges"><SeverityBadge severity={e.data.severity} /> <StatusBadge status={e.data.status} /> <PendingBadge record={e} /></p>
+              <p>{patient ? <a href={`/patients/${patient.id}`}>{fullName(patient)}</a> : 'Patient not on this device'}</p>
+              {e.data.reason ? <p>{e.data.reason}</p> : null}
+              <p class="card__meta">
+                {e.data.occurrences > 1 ? `${e.data.occurrences} occurrences · ` : ''}
+                {e.updated_at ? `updated ${formatDateTime(e.updated_at)}` : ''}
+                {e.data.acknowledged_at ? ` · acknowledged ${formatDateTime(e.data.acknowledged_at)}` : ''}
+                {e.data.resolved_at ? ` · resolved ${formatDateTime(e.data.resolved_at)}` : ''}
+              </p>
+              {e.data.resolution_note ? <p>Resolution: {e.data.resolution_note}</p> : null}
+              {e.data.status !== 'resolved' ? (
+                <div class="actions">
+                  {e.data.status === 'open' ? (
+                    <button type="button" class="button" onClick={async () => { await updateRecord('escalation', e.id, { status: 'acknowledged' }); setMessage(`Acknowledged: ${label(RULE, e.data.rule)}.`); }}>
+                      Acknowledge
+                    </button>
+                  ) : null}
+                  <Resolve escalation={e} onDone={setMessage} />
+                </div>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+    </Page>
+  );
+}
