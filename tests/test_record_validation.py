@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.schemas import records
 from server.schemas.record_schemas import SCHEMAS
@@ -179,6 +181,10 @@ REFUSED = [
     ("visit", {"scheduled_start": "2026-11-24T09:00:00"}, "scheduled_start"),  # no offset
     ("visit", {"scheduled_start": "2026-11-24"}, "scheduled_start"),
     ("visit", {"scheduled_start": "tomorrow"}, "scheduled_start"),
+    ("visit", {"scheduled_start": "0001-01-01T00:00:00+01:00"}, "scheduled_start"),
+    ("visit", {"scheduled_end": "9999-12-31T23:59:00-01:00"}, "scheduled_end"),
+    ("visit", {"scheduled_start": "2026-11-24T25:00:00Z"}, "scheduled_start"),
+    ("goal", {"start_date": "0026-11-24"}, "start_date"),
     ("visit", {"visit_type": "social"}, "visit_type"),
     ("visit", {"status": "done"}, "status"),
     ("visit", {"started_at": "2026-11-24T09:10:00Z", "ended_at": "2026-11-24T09:00:00Z"},
@@ -551,3 +557,34 @@ def test_registry_adapters_wire_actor_clock_and_trust() -> None:
         escalate(nurse, "create", None, VALID["escalation"])
     derive = records.deriver_for("activation_score")
     assert derive({"score": 55.2})["level"] == 3
+
+
+# --- bad input never crashes (SPEC §7: bad input never answers 500) ----------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
+    | st.sampled_from(["2026-11-24", "2026-11-24T09:00:00Z", "0001-01-01T00:00:00+14:00",
+                       "9434765919", "Europe/London", "10:30", "completed", "resolved"]),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=8,
+)
+
+
+@pytest.mark.parametrize("entity", sorted(VALID))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_json_is_either_cleaned_or_refused_with_field_errors(entity: str,
+                                                                  data: st.DataObject) -> None:
+    names = sorted(SCHEMAS[entity]().fields) + ["id", "risk_level", "level", "unknown"]
+    fields = data.draw(st.dictionaries(st.sampled_from(names), json_values, max_size=6))
+    base = data.draw(st.sampled_from([None, "valid"]))
+    current = stored(entity) if base else None
+    op = data.draw(st.sampled_from(["create", "update", "delete"]))
+    try:
+        cleaned = records.validate_fields(entity, op, current, fields, now=NOW)
+    except ValidationFailed as exc:
+        assert exc.errors and all(isinstance(v, list) for v in exc.errors.values())
+    else:
+        assert json.loads(json.dumps(cleaned)) == cleaned

@@ -132,16 +132,26 @@ class Identifier(RecordField):
         return value
 
 
+# Years outside this window are typing errors ("0026" for "2026"), and keep every time
+# convertible to UTC without overflow.
+YEARS = (1880, 2200)
+_YEAR_MESSAGE = "Check the year: it must be between 1880 and 2200."
+
+
 class Date(RecordField):
-    default_error_messages = {"invalid": "Enter a real date as YYYY-MM-DD (e.g. 2026-11-24)."}
+    default_error_messages = {"invalid": "Enter a real date as YYYY-MM-DD (e.g. 2026-11-24).",
+                              "year": _YEAR_MESSAGE}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str) or not _DATE.fullmatch(value):
             raise self.make_error("invalid")
         try:
-            return date.fromisoformat(value).isoformat()
+            day = date.fromisoformat(value)
         except ValueError as exc:
             raise self.make_error("invalid") from exc
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise self.make_error("year")
+        return day.isoformat()
 
 
 class DateTime(RecordField):
@@ -150,6 +160,7 @@ class DateTime(RecordField):
                    "(e.g. 2026-11-24T09:30:00+00:00).",
         "naive": "Add the time zone offset (e.g. +00:00 or Z): without it the time is "
                  "ambiguous.",
+        "year": _YEAR_MESSAGE,
     }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
@@ -161,6 +172,8 @@ class DateTime(RecordField):
             raise self.make_error("invalid") from exc
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise self.make_error("naive")
+        if not YEARS[0] <= moment.year <= YEARS[1]:
+            raise self.make_error("year")
         return to_utc_text(moment)
 
 
