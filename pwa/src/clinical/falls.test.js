@@ -66,6 +66,34 @@ describe('falls stratification by hand (SPEC §4 text)', () => {
       .toBe('intermediate');
     expect(stratifyFalls({ ...oneFall, ...slow }).risk_level).toBe('intermediate');
   });
+  it('every combination around the boundaries matches the SPEC text', () => {
+    const specLevel = (a) => {
+      const fall = a.falls_last_12_months >= 1;
+      const { frailty_cfs: cfs, tug_seconds: tug, gait_speed_m_s: speed } = a;
+      if (fall && (a.fall_injury || a.falls_last_12_months >= 2 || (cfs !== null && cfs >= 5)
+        || a.unable_to_get_up || a.lost_consciousness)) return 'high';
+      const impaired = (tug !== null && tug > 15) || (speed !== null && speed < 0.8);
+      if ((fall || a.feels_unsteady || a.worried_about_falling) && impaired) {
+        return 'intermediate';
+      }
+      return 'low';
+    };
+    let count = 0;
+    for (const n of [0, 1, 2]) for (const inj of [false, true]) for (const up of [false, true])
+    for (const lost of [false, true]) for (const unsteady of [false, true])
+    for (const worried of [false, true]) for (const cfs of [null, 4, 5])
+    for (const tug of [null, 15.0, 15.1]) for (const speed of [null, 0.8, 0.79]) {
+      if (n === 0 && (inj || up || lost)) continue;
+      const a = {
+        falls_last_12_months: n, fall_injury: inj, unable_to_get_up: up, lost_consciousness: lost,
+        feels_unsteady: unsteady, worried_about_falling: worried, frailty_cfs: cfs,
+        tug_seconds: tug, gait_speed_m_s: speed,
+      };
+      expect(stratifyFalls(a).risk_level, JSON.stringify(a)).toBe(specLevel(a));
+      count += 1;
+    }
+    expect(count).toBeGreaterThan(1000);
+  });
   it('a missing required answer is reported, never read as no', () => {
     expect(fallsAnswerProblems({})).toHaveProperty('falls_last_12_months');
   });
