@@ -15,8 +15,8 @@ Answers can be scripted per endpoint or for the next N requests: any status (wit
 ``Retry-After``) or ``DROP`` (close the connection without answering).
 
 Run it on its own (for the benchmark) with ``python tests/push_service.py``: it prints
-its origin and offers ``/_control/subscribe?n=``, ``/_control/stats``, ``/_control/reset``
-and ``/_control/stop``.
+its origin and offers ``/_control/subscribe?n=``, ``/_control/stats``, ``/_control/reset``,
+``/_control/latency?ms=`` (delay every answer) and ``/_control/stop``.
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ class PushService:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, keep_plaintext: bool = True):
         self.host, self.port = host, port
         self.keep_plaintext = keep_plaintext
+        self.latency = 0.0  # seconds before each answer, like a distant real service
         self._subscriptions: dict[str, BrowserSubscription] = {}
         self._per_endpoint: dict[str, deque[Scripted]] = {}
         self._next: deque[Scripted] = deque()
@@ -346,6 +347,8 @@ class _Handler(BaseHTTPRequestHandler):
         answer = service.answer_for(record)
         record.answered = answer.status
         service.log(record)
+        if service.latency:
+            time.sleep(service.latency)
         if answer.status == DROP:
             self.close_connection = True
             return None
@@ -374,6 +377,9 @@ class _Handler(BaseHTTPRequestHandler):
                 stats["problem_samples"] = [p for r in service.received[:50] for p in r.problems]
             return self._reply(200, json.dumps(stats).encode(),
                                {"Content-Type": "application/json"})
+        if path == "/_control/latency":
+            service.latency = float(query.get("ms", ["0"])[0]) / 1000
+            return self._reply(200)
         if path == "/_control/reset":
             with service._lock:
                 service._subscriptions.clear()
