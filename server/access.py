@@ -20,7 +20,7 @@ from sync.registry import Actor
 
 STAFF = frozenset({"nurse", "coordinator"})
 
-# Patients are synced records; their team lives in the JSON data (indexed, see 0004).
+# Patients are synced records; their team lives in the JSON data (indexed: 0004).
 _TEAM_PATIENTS = (
     "SELECT id FROM records WHERE entity = 'patient' AND deleted = 0"
     " AND json_extract(data, '$.team_id') IN (SELECT value FROM json_each(?))"
@@ -65,6 +65,15 @@ def patient_data(conn: sqlite3.Connection, patient_id: str) -> dict[str, Any] | 
         (patient_id,),
     ).fetchone()
     return json.loads(row[0]) if row else None
+
+
+def nhs_number_taken(conn: sqlite3.Connection, number: str, exclude_id: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM records WHERE entity = 'patient' AND deleted = 0 AND id != ?"
+        " AND json_extract(data, '$.nhs_number') = ?",
+        (exclude_id, number),
+    ).fetchone()
+    return row is not None
 
 
 def coordinator_ids_for_team(conn: sqlite3.Connection, team_id: str) -> list[str]:

@@ -9,11 +9,14 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import auth, config, db, errors, headers, migrations, web
-from server.api import admin, audit, devices, invites
+from server import auth, config, db, errors, headers, migrations, records, web
+from server.api import admin, audit, conflicts, devices, invites, patients, push, sync
 from server.api import auth as auth_api
 
-BLUEPRINTS = [auth_api.blp, devices.blp, invites.blp, admin.blp, audit.blp]
+BLUEPRINTS = [
+    auth_api.blp, devices.blp, invites.blp, admin.blp, audit.blp, sync.blp, conflicts.blp,
+    patients.blp, push.blp,
+]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -40,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
+    records.init_app(app)
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})

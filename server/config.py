@@ -38,6 +38,43 @@ DEFAULTS: dict[str, Any] = {
     "INVITE_DAYS": 7,
     # Trust X-Forwarded-For from this many proxies in front of the app (0 = none).
     "PROXY_COUNT": 0,
+    # JSON object overriding falls stratification thresholds, e.g. {"tug_seconds": 13.5}.
+    "FALLS_THRESHOLDS": "",
+    # Contact for push services (VAPID "sub"): mailto:… or https://…
+    "VAPID_SUBJECT": "mailto:doorstep-admin@example.org",
+    # Seconds a push service keeps an undelivered reminder (4 h).
+    "PUSH_TTL_REMINDER": 4 * 3600,
+    # Seconds a push service keeps an undelivered escalation (24 h).
+    "PUSH_TTL_ESCALATION": 24 * 3600,
+    # Tries per notification and subscription for 429, 5xx and network errors.
+    "PUSH_MAX_TRIES": 5,
+    # First back-off wait in seconds (doubles each retry) when no Retry-After is given.
+    "PUSH_BACKOFF_SECONDS": 1.0,
+    # A Retry-After longer than this ends the round instead of blocking a worker.
+    "PUSH_MAX_RETRY_WAIT_SECONDS": 300.0,
+    # Seconds to wait for a push service to answer.
+    "PUSH_TIMEOUT_SECONDS": 10.0,
+    # Concurrent sends during a fan-out.
+    "PUSH_POOL_SIZE": 32,
+    # Push service hosts subscriptions may point at (comma-separated; ".x" = subdomains).
+    "PUSH_ENDPOINT_HOSTS": (
+        "fcm.googleapis.com,android.googleapis.com,updates.push.services.mozilla.com,"
+        ".notify.windows.com,.push.apple.com"
+    ),
+    # Allow http://127.0.0.1 push endpoints (test rigs only).
+    "PUSH_ALLOW_LOOPBACK_HTTP": False,
+    # Days delivery-log rows are kept.
+    "PUSH_LOG_RETENTION_DAYS": 90,
+    # A reminder occurrence found later than this is recorded as missed, not sent.
+    "REMINDER_MISSED_AFTER_MINUTES": 30,
+    # How far back the scheduler looks for occurrences it has not yet handled.
+    "REMINDER_LOOKBACK_HOURS": 24,
+    # Minutes a claimed occurrence stays with the scheduler that claimed it.
+    "REMINDER_CLAIM_LEASE_MINUTES": 30,
+    # Time zone for reminders that do not name one.
+    "REMINDER_DEFAULT_TIMEZONE": "Europe/London",
+    # Seconds between scheduler ticks.
+    "SCHEDULER_INTERVAL_SECONDS": 30,
     # Folder of the built PWA served at "/"; defaults to pwa/dist in the source tree.
     "PWA_DIST": "",
 }

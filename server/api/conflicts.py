@@ -1,0 +1,61 @@
+"""Conflicts (SPEC §3.4): list them, and resolve one by choosing or editing a value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server import auth, records
+from server.api.reads import list_entity, page_query
+from server.db import write_transaction
+from server.errors import fail, not_found
+from sync import MISSING, NotPermitted, SyncError, ValidationFailed, get_record, resolve_conflict
+
+blp = Blueprint("conflicts", __name__, url_prefix="/api/v1", description="Conflicts")
+
+
+class ResolveSchema(Schema):
+    resolution = fields.String(
+        required=True, validate=validate.OneOf(["kept_server", "took_client", "custom"]))
+    value = fields.Raw(allow_none=True)
+
+
+class ConflictQuerySchema(page_query()):  # type: ignore[misc]
+    status = fields.String(validate=validate.OneOf(["open", "resolved"]))
+    patient_id = fields.String()
+
+
+@blp.route("/conflicts")
+class Conflicts(MethodView):
+    @blp.arguments(ConflictQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Conflicts you may see: your own, or your teams' if you coordinate"""
+        return list_entity("conflict", query, filters=("status",))
+
+
+@blp.route("/conflicts/<conflict_id>/resolve")
+class ConflictResolve(MethodView):
+    @blp.arguments(ResolveSchema)
+    @blp.response(200)
+    def post(self, body: dict[str, Any], conflict_id: str) -> dict[str, Any]:
+        """Resolve a conflict: keep the server value, take the device's, or set another"""
+        actor = auth.current_actor()
+        store = records.store()
+        value = body.get("value", MISSING) if body["resolution"] == "custom" else MISSING
+        try:
+            with write_transaction(store.conn):
+                resolve_conflict(store, records.registry(), actor, conflict_id,
+                                 body["resolution"], value)
+        except NotPermitted:
+            not_found("Conflict")
+        except ValidationFailed as exc:
+            fail(422, "The chosen value is not valid.", exc.errors)
+        except SyncError as exc:
+            fail(exc.http_status, exc.message, exc.errors)
+        change = get_record(store, records.registry(), actor, "conflict", conflict_id)
+        assert change is not None
+        return change.to_wire()

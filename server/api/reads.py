@@ -1,0 +1,63 @@
+"""Shared helpers for read-only REST resources (SPEC §3.5): scoped, redacted, paged,
+audited with one row per patient returned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from server import audit, auth, records
+from server.db import write_transaction
+from sync import list_records
+
+
+def page_query() -> type[Schema]:
+    """Query schema for paging by id: ``after`` (from ``next_after``) and ``limit``."""
+
+    class PageQuery(Schema):
+        after = fields.String()
+        limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+    return PageQuery
+
+
+def audit_reads(patient_ids: Iterable[str], via: str) -> None:
+    ids = set(patient_ids)
+    if not ids:
+        return
+    store = records.store()
+    with write_transaction(store.conn):
+        audit.record_patient_reads(store.conn, auth.current_actor(), ids, via=via)
+
+
+def list_entity(
+    entity: str,
+    query: dict[str, Any],
+    *,
+    filters: tuple[str, ...] = (),
+    patient_ids: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """One page of an entity's records the caller may see, as wire records."""
+    where = {name: query[name] for name in filters if name in query}
+    page = list_records(
+        records.store(), records.registry(), auth.current_actor(), entity,
+        patient_ids=patient_ids if patient_ids is None else list(patient_ids),
+        where=where, after=query.get("after"), limit=query.get("limit", 100),
+    )
+    audit_reads(page.patient_ids, via=f"rest:{entity}")
+    return {"items": [item.to_wire() for item in page.items], "next_after": page.next_after}
+
+
+def all_of_patient(entity: str, patient_id: str) -> list[dict[str, Any]]:
+    """Every record of one entity for one patient (the caller audits)."""
+    items: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = list_records(records.store(), records.registry(), auth.current_actor(), entity,
+                            patient_ids=[patient_id], after=after, limit=500)
+        items.extend(item.to_wire() for item in page.items)
+        if page.next_after is None:
+            return items
+        after = page.next_after

@@ -1,0 +1,57 @@
+"""The sync wire protocol (SPEC §3.2–§3.3): push a batch of mutations, pull changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server import audit, auth, records
+from server.db import write_transaction
+from server.errors import fail
+from sync import SyncError, apply_push, pull
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync")
+
+
+class PullQuerySchema(Schema):
+    client_id = fields.String(required=True)
+    cursor = fields.String()
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
+@blp.route("/push")
+class Push(MethodView):
+    @blp.response(200)
+    def post(self) -> dict[str, Any]:
+        """Send a batch of mutations (see docs/sync-protocol.md)"""
+        actor = auth.current_actor()
+        try:
+            # Raw bytes: the engine checks size and keeps malformed batches in quarantine.
+            response = apply_push(records.store(), records.registry(), actor, request.get_data())
+        except SyncError as exc:
+            fail(exc.http_status, exc.message, exc.errors)
+        return response.to_wire()
+
+
+@blp.route("/pull")
+class Pull(MethodView):
+    @blp.arguments(PullQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Changes since a cursor, or a snapshot of your scope without one"""
+        actor = auth.current_actor()
+        store = records.store()
+        try:
+            response = pull(store, records.registry(), actor, cursor=query.get("cursor"),
+                            limit=query["limit"], client_id=query["client_id"])
+        except SyncError as exc:
+            fail(exc.http_status, exc.message, exc.errors)
+        if response.patient_ids:
+            with write_transaction(store.conn):
+                audit.record_patient_reads(store.conn, actor, response.patient_ids, via="pull",
+                                           detail={"records": len(response.changes)})
+        return response.to_wire()

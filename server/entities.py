@@ -1,0 +1,94 @@
+"""The registry of synced entities: the server's rules, handed to the sync engine.
+
+Each clinical entity of SPEC §2 is registered once with its validation
+(``server/schemas/records.py``), permissions and redaction (``server/permissions.py``),
+server-computed fields (``derive``) and hooks. Every applied change, from any path, is
+audited in the same transaction (``audit_change``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from server import access, audit, permissions
+from server.clock import utcnow
+from server.schemas import records as record_schemas
+from sync.registry import EntityType, Registry, ValidationFailed
+
+APPEND_ONLY = frozenset(
+    {"visit_addendum", "falls_assessment", "activation_score", "goal_log", "self_report"}
+)
+SERVER_ONLY = frozenset({"escalation"})
+# Fields staff may change on server-made records (SPEC §2: "only the status fields").
+CLIENT_FIELDS = {"escalation": frozenset({"status", "resolution_note"})}
+ENTITIES = (
+    "patient", "carer_link", "visit", "visit_addendum", "falls_assessment",
+    "activation_score", "goal", "goal_log", "self_report", "reminder", "escalation",
+)
+# Changes to these can change which patients someone sees.
+SCOPE_ENTITIES = frozenset({"patient", "carer_link"})
+
+# Hooks other modules add (escalation rules): entity -> functions(ctx, change).
+AFTER_APPLY: dict[str, list[Callable[[Any, Any], None]]] = {}
+
+
+def check_nhs_number_unique(ctx: Any, change: Any) -> None:
+    """NHS numbers are unique among live patients (SPEC §2)."""
+    number = change.data.get("nhs_number")
+    if change.deleted or not number or "nhs_number" not in change.changed_fields:
+        return
+    if access.nhs_number_taken(ctx.store.conn, number, exclude_id=change.id):
+        raise ValidationFailed({"nhs_number": ["Another patient has this NHS number."]})
+
+
+def check_carer_link_allowed(ctx: Any, change: Any) -> None:
+    """No carer link may be active while the patient objects to sharing (SPEC §1)."""
+    if change.deleted or not change.data.get("active"):
+        return
+    patient = access.patient_data(ctx.store.conn, change.patient_id)
+    if patient and patient.get("sharing_objection"):
+        raise ValidationFailed({"active": ["The patient objects to sharing with carers."]})
+
+
+def audit_change(ctx: Any, change: Any) -> None:
+    """One audit row per written version, attributed to whoever caused it."""
+    audit.record(
+        ctx.store.conn,
+        change.origin,
+        change.op,
+        entity=change.entity,
+        record_id=change.id,
+        patient_id=change.patient_id,
+        detail={"version": change.version, "fields": sorted(change.changed_fields),
+                "by": change.actor.role if change.actor.role == "system" else None},
+    )
+
+
+BUILTIN_AFTER_APPLY: dict[str, tuple[Callable[[Any, Any], None], ...]] = {
+    "patient": (check_nhs_number_unique,),
+    "carer_link": (check_carer_link_allowed,),
+}
+
+
+def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
+    """Every entity with its rules; ``falls_thresholds`` overrides the instrument's."""
+    registry = Registry(scope=access.AccessScope(), scope_entities=SCOPE_ENTITIES)
+    for name in ENTITIES:
+        hooks = BUILTIN_AFTER_APPLY.get(name, ()) + tuple(AFTER_APPLY.get(name, ()))
+        registry.register(
+            EntityType(
+                name=name,
+                validate=record_schemas.validator_for(name, clock=utcnow),
+                authorize=permissions.authorize(name),
+                patient_field=None if name == "patient" else "patient_id",
+                append_only=name in APPEND_ONLY,
+                server_only=name in SERVER_ONLY,
+                client_fields=CLIENT_FIELDS.get(name, frozenset()),
+                derive=record_schemas.deriver_for(name, falls_thresholds=falls_thresholds),
+                redact=permissions.redact(name),
+                after_apply=hooks,
+            )
+        )
+    registry.on_change.append(audit_change)
+    return registry
