@@ -182,10 +182,6 @@ def to_utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def parse_stored_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 class TimeOfDay(RecordField):
     default_error_messages = {"invalid": "Enter a time as HH:MM on the 24-hour clock "
                                          "(e.g. 09:30)."}
