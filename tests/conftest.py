@@ -139,3 +139,55 @@ def login_as(app: Flask, client: FlaskClient, role: str = "nurse",
              teams: tuple[str, ...] = (), **kw: Any) -> Session:
     user = make_user(app, role, teams=teams, **kw)
     return login(client, user.username)
+
+
+_NHS_TEST_NUMBERS = itertools.count(1)
+
+
+def next_nhs_number() -> str:
+    """A Modulus-11-valid NHS test number (999 range), different on every call."""
+    from server.clinical.nhs_number import check_digit
+
+    while True:
+        first_nine = f"999{next(_NHS_TEST_NUMBERS):06d}"
+        digit = check_digit(first_nine)
+        if digit is not None:
+            return f"{first_nine}{digit}"
+
+
+def patient_fields(team_id: str, **overrides: Any) -> dict[str, Any]:
+    fields = {
+        "nhs_number": next_nhs_number(),
+        "given_name": "Edith",
+        "family_name": "Crawley",
+        "date_of_birth": "1941-03-02",
+        "sex": "female",
+        "address": "4 Mill Lane, Testtown",
+        "postcode": "TE1 4ST",
+        "phone": "01632 960123",
+        "team_id": team_id,
+        "gp_practice": "Testtown Surgery",
+        "named_gp": "Dr Okafor",
+        "complexity_tier": "moderate",
+        "risk_profiling_opt_out": False,
+        "sharing_objection": False,
+        "access_notes": "Key safe 1234; dog",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def make_record(app: Flask, entity: str, fields: dict[str, Any],
+                record_id: str | None = None) -> str:
+    """Write a record as the server would (system actor), through the engine."""
+    from server import records
+    from sync.registry import SYSTEM
+
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            return records.write_as_system(conn, SYSTEM, entity, fields, record_id)
+
+
+def make_patient(app: Flask, team_id: str, **overrides: Any) -> str:
+    return make_record(app, "patient", patient_fields(team_id, **overrides))
