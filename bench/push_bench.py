@@ -67,7 +67,6 @@ def control(origin: str, path: str) -> object:
 def seed(conn, subscriptions: list[dict]) -> None:
     """One patient, patient account, device, subscription and 09:00 reminder per browser."""
     now = datetime.now(UTC).isoformat()
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
     users, devices, subs, records = [], [], [], []
     seq = conn.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
     for n, browser in enumerate(subscriptions):
@@ -96,22 +95,10 @@ def seed(conn, subscriptions: list[dict]) -> None:
         conn.executemany(
             "INSERT INTO push_subscriptions (id, user_id, client_id, endpoint, p256dh, auth,"
             " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)", subs)
-        extra = ", meta" if "meta" in columns else ""
+        # Straight into the shared records table (the storage contract), as if synced.
         conn.executemany(
             "INSERT INTO records (entity, id, version, deleted, updated_at, patient_id, data,"
-            f" seq{extra}) VALUES (?,?,?,?,?,?,?,?{', ?' if extra else ''})",
-            [r + ("{}",) for r in records] if extra else records)
-
-
-def ensure_records_table(conn) -> None:
-    # Before the sync migration exists the storage contract's minimal shape will do.
-    if any(path.name.startswith("0002_") for _, path in migrations.available()):
-        return
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS records (entity TEXT NOT NULL, id TEXT NOT NULL,"
-        " version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
-        " updated_at TEXT NOT NULL, patient_id TEXT, data TEXT NOT NULL, seq INTEGER,"
-        " PRIMARY KEY (entity, id))")
+            " seq) VALUES (?,?,?,?,?,?,?,?)", records)
 
 
 def one_run(workdir: Path, origin: str, count: int, pool_size: int) -> dict:
@@ -119,7 +106,6 @@ def one_run(workdir: Path, origin: str, count: int, pool_size: int) -> dict:
     subscriptions = control(origin, f"/_control/subscribe?n={count}")
     assert isinstance(subscriptions, list)
     conn = db.connect(workdir / f"bench-{uuid.uuid4().hex[:8]}.db")
-    ensure_records_table(conn)
     migrations.migrate(conn)
     seed(conn, subscriptions)
     instance = workdir / "instance"

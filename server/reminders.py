@@ -75,7 +75,8 @@ class Reminder:
         try:
             hours, minutes = str(data["time_of_day"]).split(":")
             at = time(int(hours), int(minutes))
-            days = frozenset(int(d) for d in data.get("days_of_week") or range(1, 8))
+            listed = data.get("days_of_week")
+            days = frozenset(int(d) for d in (range(1, 8) if listed is None else listed))
             if not days <= set(range(1, 8)):
                 raise ValueError("days_of_week must be ISO 1-7")
             zone = ZoneInfo(data.get("timezone") or default_zone)

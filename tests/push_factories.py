@@ -63,23 +63,9 @@ def full_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
-_RECORDS_FALLBACK = """
-CREATE TABLE IF NOT EXISTS records (
-  entity TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, patient_id TEXT,
-  data TEXT NOT NULL, seq INTEGER, PRIMARY KEY (entity, id))
-"""
-
-
-def ensure_records_table(conn: sqlite3.Connection) -> None:
-    # Until the sync migration (0002) lands, the storage contract's minimal shape.
-    if not any(path.name.startswith("0002_") for _, path in migrations.available()):
-        conn.execute(_RECORDS_FALLBACK)
-
-
 def make_db(path: Path) -> sqlite3.Connection:
+    """A fresh database with every migration (the sync engine's ``records`` included)."""
     conn = db.connect(path)
-    ensure_records_table(conn)
     migrations.migrate(conn)
     return conn
 
