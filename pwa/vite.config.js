@@ -57,7 +57,7 @@ export default defineConfig({
     target: 'es2022',
   },
   test: {
-    include: ['tests/**/*.test.js', 'src/**/*.test.js'],
+    include: ['tests/**/*.test.{js,jsx}', 'src/**/*.test.js'],
     environment: 'node',
     setupFiles: ['tests/setup.js'],
   },

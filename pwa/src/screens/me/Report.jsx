@@ -8,7 +8,7 @@ import { Page, Notice, Icon } from '../../components/Page.jsx';
 import { TextField, YesNo, SelectField, ErrorSummary, useForm } from '../../components/fields.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { createRecord } from '../../lib/outbox.js';
-import { toLocalInput, fromLocalInput } from '../../lib/format.js';
+import { toLocalInput, fromLocalInput, fullName } from '../../lib/format.js';
 import { SELF_REPORT_KIND } from '../../lib/labels.js';
 import { myPatients } from './context.js';
 import { PatientPicker, NoPatient } from './PatientPicker.jsx';
@@ -43,11 +43,16 @@ function ReportForm({ user, kind }) {
       patient_id: ctx.current.id, kind: values.kind, happened_at: fromLocalInput(values.happened_at),
       injured: isFall ? values.injured : false, unable_to_get_up: isFall ? values.unable_to_get_up : false, details: values.details.trim(),
     });
-    setSent('Sent to your care team (kept on this device until you have a connection). Someone will contact you.');
+    setSent(navigator.onLine
+      ? 'Saved and being sent to the care team now. Someone will contact you.'
+      : 'Saved on this device. It will be sent to the care team as soon as this device is back online. If you need help now, call 999, or 111 if it is not an emergency.');
     form.setValues({ ...values, details: '', injured: null, unable_to_get_up: null });
     setTried(false);
   };
   const shown = tried ? errors : {};
+  // A carer reports about the person they care for, a patient about themselves.
+  const carer = user.role === 'carer';
+  const who = carer ? fullName(ctx.current).split(' ')[0] : 'you';
   return (
     <form class="stack" onSubmit={submit} noValidate>
       <PatientPicker ctx={ctx} />
@@ -56,8 +61,8 @@ function ReportForm({ user, kind }) {
       <TextField name="happened_at" type="datetime-local" label="When did it happen?" value={values.happened_at} onInput={set('happened_at')} required />
       {isFall ? (
         <>
-          <YesNo name="injured" label="Were you hurt?" value={values.injured} onInput={set('injured')} required error={shown.injured} />
-          <YesNo name="unable_to_get_up" label="Could you not get up without help?" value={values.unable_to_get_up} onInput={set('unable_to_get_up')} required error={shown.unable_to_get_up} />
+          <YesNo name="injured" label={carer ? `Was ${who} hurt?` : 'Were you hurt?'} value={values.injured} onInput={set('injured')} required error={shown.injured} />
+          <YesNo name="unable_to_get_up" label={carer ? `Was ${who} unable to get up on their own?` : 'Were you unable to get up on your own?'} value={values.unable_to_get_up} onInput={set('unable_to_get_up')} required error={shown.unable_to_get_up} />
         </>
       ) : null}
       <TextField name="details" label="What happened?" multiline value={values.details} onInput={set('details')} required={!isFall} error={shown.details} />
