@@ -25,44 +25,6 @@ from sync.registry import Actor
 
 _counter = itertools.count(1)
 
-# The push settings this feature needs; the lead adds them to server/config.py DEFAULTS.
-# Until then tests merge the missing ones in (the values are the proposed defaults).
-PUSH_SETTINGS: dict[str, Any] = {
-    "VAPID_SUBJECT": "mailto:doorstep-admin@example.org",
-    "PUSH_TTL_REMINDER": 4 * 3600,
-    "PUSH_TTL_ESCALATION": 24 * 3600,
-    "PUSH_MAX_TRIES": 5,
-    "PUSH_BACKOFF_SECONDS": 1.0,
-    "PUSH_MAX_RETRY_WAIT_SECONDS": 300.0,
-    "PUSH_TIMEOUT_SECONDS": 10.0,
-    "PUSH_POOL_SIZE": 32,
-    "PUSH_ENDPOINT_HOSTS": "fcm.googleapis.com,android.googleapis.com,"
-                           "updates.push.services.mozilla.com,.notify.windows.com,"
-                           ".push.apple.com",
-    "PUSH_ALLOW_LOOPBACK_HTTP": False,
-    "PUSH_LOG_RETENTION_DAYS": 90,
-    "REMINDER_MISSED_AFTER_MINUTES": 30,
-    "REMINDER_LOOKBACK_HOURS": 24,
-    "REMINDER_CLAIM_LEASE_MINUTES": 30,
-    "REMINDER_DEFAULT_TIMEZONE": "Europe/London",
-    "SCHEDULER_INTERVAL_SECONDS": 30,
-}
-
-
-def push_config(**overrides: Any) -> dict[str, Any]:
-    """Settings missing from DEFAULTS (none, once the lead has added them) + overrides."""
-    config = {k: v for k, v in PUSH_SETTINGS.items() if k not in DEFAULTS}
-    config.update(overrides)
-    return config
-
-
-def full_config(**overrides: Any) -> dict[str, Any]:
-    """DEFAULTS with the push settings, for code that takes a config mapping."""
-    config = {**DEFAULTS, **PUSH_SETTINGS}
-    config.update(overrides)
-    return config
-
-
 def make_db(path: Path) -> sqlite3.Connection:
     """A fresh database with every migration (the sync engine's ``records`` included)."""
     conn = db.connect(path)
@@ -77,7 +39,7 @@ def make_pusher(tmp_path: Path, sleeps: list[float] | None = None,
     vapid.ensure_vapid_keys(instance)
     recorded = sleeps if sleeps is not None else []
     extra: dict[str, Any] = {"sleep": recorded.append,
-                             "subject": PUSH_SETTINGS["VAPID_SUBJECT"]}
+                             "subject": DEFAULTS["VAPID_SUBJECT"]}
     if clock is not None:
         extra["clock"] = clock
     extra.update(kw)

@@ -5,23 +5,17 @@ from __future__ import annotations
 import base64
 
 import pytest
-from conftest import login, login_as, make_user, test_config
-from push_factories import push_config
+from conftest import login, login_as, make_user
 from push_service import push_service_fixture  # noqa: F401
 
 from server import db, vapid
-from server.api import push as push_api
-from server.app import create_app
 
 
 @pytest.fixture
-def app(tmp_path, clock):
-    application = create_app(test_config(tmp_path, clock, **push_config()))
-    if "push" not in application.blueprints:  # until server/app.py registers it
-        api = application.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-        api.register_blueprint(push_api.blp)
-    vapid.ensure_vapid_keys(application.config["INSTANCE"])
-    return application
+def app(app):
+    """The shared app fixture, plus the VAPID keys `doorstep init` would make."""
+    vapid.ensure_vapid_keys(app.config["INSTANCE"])
+    return app
 
 
 def rows(app, sql, *params):

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import test_config
-from push_factories import make_pusher, make_reminder, patient_with_browser, push_config
+from push_factories import make_pusher, make_reminder, patient_with_browser
 from push_service import push_service_fixture  # noqa: F401
 
 from server import db, scheduler, vapid
-from server.app import create_app
 from server.clock import iso
 
 
 @pytest.fixture
-def app(tmp_path, clock):
-    application = create_app(test_config(tmp_path, clock, **push_config()))
-    vapid.ensure_vapid_keys(application.config["INSTANCE"])
-    yield application
-    pusher = application.extensions.pop("doorstep_pusher", None)
+def app(app):
+    """The shared app fixture, plus the VAPID keys `doorstep init` would make."""
+    vapid.ensure_vapid_keys(app.config["INSTANCE"])
+    yield app
+    pusher = app.extensions.pop("doorstep_pusher", None)
     if pusher is not None:
         pusher.close()
 
@@ -140,3 +144,53 @@ def test_old_delivery_log_rows_and_occurrences_are_pruned(app, conn):
     assert scheduler.prune_push_log(app, now + timedelta(minutes=1)) == 0  # hourly at most
     assert [r[0] for r in conn.execute("SELECT notification_id FROM push_deliveries")] == ["n1"]
     assert [r[0] for r in conn.execute("SELECT id FROM reminder_occurrences")] == ["o1"]
+
+
+# -- the real processes -----------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(tmp_path):
+    return {**os.environ, "DOORSTEP_INSTANCE": str(tmp_path / "instance"),
+            "PYTHONPATH": str(ROOT)}
+
+
+def test_web_workers_never_start_the_scheduler(tmp_path):
+    code = ("import sys; from server.app import create_app; create_app();"
+            " print(sorted(m for m in sys.modules if m.startswith(('apscheduler',"
+            " 'server.scheduler'))))")
+    out = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_doorstep_scheduler_sends_a_due_reminder_and_stops_on_sigterm(tmp_path, push_service):
+    env = _env(tmp_path)
+    subprocess.run([sys.executable, "-m", "server.cli", "init"], env=env, cwd=ROOT,
+                   check=True, capture_output=True, timeout=60)
+    conn = db.connect(tmp_path / "instance" / "doorstep.db")
+    london = datetime.now(ZoneInfo("Europe/London"))
+    browser = push_service.subscribe()
+    patient_id, user_id, _ = patient_with_browser(conn, browser)
+    make_reminder(conn, patient_id, [user_id], time_of_day=london.strftime("%H:%M"),
+                  start_date=london.date().isoformat())
+    conn.close()
+
+    process = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"], env=env,
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not push_service.delivered() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        output = process.stdout.read().decode() if process.stdout else ""
+        if process.stdout:
+            process.stdout.close()
+    assert process.returncode == 0, output
+    [got] = push_service.delivered()
+    assert got.payload["type"] == "reminder" and got.problems == []
