@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import stat
+import threading
 
 import pytest
 from conftest import login, login_as, make_user
@@ -28,6 +30,50 @@ def rows(app, sql, *params):
 
 def body_for(browser):
     return browser.as_json()
+
+
+# -- keys -----------------------------------------------------------------------------
+
+
+def test_init_makes_a_private_p256_key_readable_only_by_its_owner(tmp_path):
+    path = vapid.ensure_vapid_keys(tmp_path / "instance")
+    assert path == tmp_path / "instance" / "vapid_private.pem"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert vapid.load_vapid(tmp_path / "instance").private_key.curve.name == "secp256r1"
+    assert [p.name for p in (tmp_path / "instance").iterdir()] == ["vapid_private.pem"]
+
+
+def test_init_again_keeps_the_key_subscriptions_depend_on(tmp_path):
+    first = vapid.ensure_vapid_keys(tmp_path).read_bytes()
+    assert vapid.ensure_vapid_keys(tmp_path).read_bytes() == first
+
+
+def test_concurrent_inits_end_with_one_key(tmp_path):
+    keys = []
+
+    def init():
+        keys.append(vapid.ensure_vapid_keys(tmp_path).read_bytes())
+
+    threads = [threading.Thread(target=init) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(keys)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["vapid_private.pem"]  # no temp files
+
+
+def test_a_key_left_readable_by_others_is_tightened(tmp_path):
+    path = vapid.ensure_vapid_keys(tmp_path)
+    path.chmod(0o644)
+    vapid.ensure_vapid_keys(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_no_key_means_the_instance_needs_init(tmp_path):
+    with pytest.raises(vapid.VapidKeyMissing, match="doorstep init"):
+        vapid.public_key_b64url(tmp_path)
 
 
 # -- public key -----------------------------------------------------------------------
