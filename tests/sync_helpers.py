@@ -154,9 +154,7 @@ def make_registry(*, scope_entities: Iterable[str] | None = ("patient",)) -> Reg
             client_fields=frozenset({"status"}),
         )
     )
-    registry.register(
-        EntityType("memo", memo_validator, authorize, redact=redact_memo)
-    )
+    registry.register(EntityType("memo", memo_validator, authorize, redact=redact_memo))
     return registry
 
 
@@ -183,7 +181,9 @@ def nurse(user: str = "n1", team: str = "A", client: str | None = None) -> Actor
     return Actor(user, "nurse", client or f"{user}-dev", frozenset({team}))
 
 
-def coordinator(user: str = "c1", teams: Iterable[str] = ("A",), client: str | None = None) -> Actor:
+def coordinator(
+    user: str = "c1", teams: Iterable[str] = ("A",), client: str | None = None
+) -> Actor:
     return Actor(user, "coordinator", client or f"{user}-dev", frozenset(teams))
 
 
@@ -217,11 +217,18 @@ class Device:
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
 
     def mutation(
-        self, entity: str, record_id: str, op: str, fields: dict[str, Any] | None = None,
+        self,
+        entity: str,
+        record_id: str,
+        op: str,
+        fields: dict[str, Any] | None = None,
         base: int | None = None,
     ) -> dict[str, Any]:
         raw: dict[str, Any] = {
-            "mutation_id": self.next_id, "entity": entity, "id": record_id, "op": op,
+            "mutation_id": self.next_id,
+            "entity": entity,
+            "id": record_id,
+            "op": op,
             "base_version": base if base is not None else (0 if op == "create" else 1),
         }
         if fields is not None:
@@ -238,7 +245,11 @@ class Device:
         return apply_push(self.store, self.registry, self.actor, json.dumps(body).encode())
 
     def edit(
-        self, entity: str, record_id: str, op: str, fields: dict[str, Any] | None = None,
+        self,
+        entity: str,
+        record_id: str,
+        op: str,
+        fields: dict[str, Any] | None = None,
         base: int | None = None,
     ) -> dict[str, Any]:
         """Push one mutation; returns its wire result."""
@@ -254,8 +265,7 @@ class Device:
         for eviction in response.evictions:
             if eviction.entity == "patient":
                 self.records = {
-                    key: rec for key, rec in self.records.items()
-                    if rec["patient"] != eviction.id
+                    key: rec for key, rec in self.records.items() if rec["patient"] != eviction.id
                 }
             else:
                 self.records.pop((eviction.entity, eviction.id), None)
@@ -266,7 +276,9 @@ class Device:
             else:
                 patient = change.id if change.entity == "patient" else change.data["patient_id"]
                 self.records[key] = {
-                    "version": change.version, "data": dict(change.data), "patient": patient,
+                    "version": change.version,
+                    "data": dict(change.data),
+                    "patient": patient,
                 }
         self.cursor = response.cursor
 
@@ -281,6 +293,7 @@ class Device:
 def server_view(store: Store, registry: Registry, actor: Actor) -> dict[tuple[str, str], Any]:
     """What ``actor`` should hold: every live, visible record at its latest version."""
     from sync.apply import entity_type
+
     visible = registry.scope.visible_patient_ids(store, actor)
     rows = store.conn.execute(
         "SELECT entity, id, version, patient_id, data FROM records WHERE deleted = 0"

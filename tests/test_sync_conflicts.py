@@ -47,29 +47,78 @@ def conflict_data(store: Any, conflict_id: str) -> dict[str, Any]:
 # (what the other device did after base v1, what n1 sends on base, expected status,
 #  conflicting fields, final values of notes/a/b)
 FIELD_CASES = [
-    ("other changed notes; n1 changes notes", {"notes": "n2"}, {"notes": "n1"}, 1,
-     "conflict", ["notes"], {"notes": "n2"}),
-    ("other changed notes to the same value", {"notes": "same"}, {"notes": "same"}, 1,
-     "applied", [], {"notes": "same"}),
-    ("other changed another field", {"a": 2}, {"notes": "n1"}, 1,
-     "applied", [], {"notes": "n1", "a": 2}),
-    ("other changed before the base", {"notes": "n2"}, {"notes": "n1"}, 2,
-     "applied", [], {"notes": "n1"}),
-    ("mixed: one conflicting field, one not", {"notes": "n2"}, {"notes": "n1", "b": 5}, 1,
-     "conflict", ["notes"], {"notes": "n2", "b": 5}),
-    ("two conflicting fields", {"notes": "n2", "a": 2}, {"notes": "n1", "a": 3}, 1,
-     "conflict", ["a", "notes"], {"notes": "n2", "a": 2}),
+    (
+        "other changed notes; n1 changes notes",
+        {"notes": "n2"},
+        {"notes": "n1"},
+        1,
+        "conflict",
+        ["notes"],
+        {"notes": "n2"},
+    ),
+    (
+        "other changed notes to the same value",
+        {"notes": "same"},
+        {"notes": "same"},
+        1,
+        "applied",
+        [],
+        {"notes": "same"},
+    ),
+    (
+        "other changed another field",
+        {"a": 2},
+        {"notes": "n1"},
+        1,
+        "applied",
+        [],
+        {"notes": "n1", "a": 2},
+    ),
+    (
+        "other changed before the base",
+        {"notes": "n2"},
+        {"notes": "n1"},
+        2,
+        "applied",
+        [],
+        {"notes": "n1"},
+    ),
+    (
+        "mixed: one conflicting field, one not",
+        {"notes": "n2"},
+        {"notes": "n1", "b": 5},
+        1,
+        "conflict",
+        ["notes"],
+        {"notes": "n2", "b": 5},
+    ),
+    (
+        "two conflicting fields",
+        {"notes": "n2", "a": 2},
+        {"notes": "n1", "a": 3},
+        1,
+        "conflict",
+        ["a", "notes"],
+        {"notes": "n2", "a": 2},
+    ),
     ("bool is not a number", {"a": True}, {"a": 1}, 1, "conflict", ["a"], {"a": True}),
 ]
 
 
 @pytest.mark.parametrize(
     ("name", "other", "mine", "base", "status", "fields", "final"),
-    FIELD_CASES, ids=[c[0] for c in FIELD_CASES],
+    FIELD_CASES,
+    ids=[c[0] for c in FIELD_CASES],
 )
 def test_field_conflicts(
-    env: Any, name: str, other: dict[str, Any], mine: dict[str, Any], base: int,
-    status: str, fields: list[str], final: dict[str, Any],
+    env: Any,
+    name: str,
+    other: dict[str, Any],
+    mine: dict[str, Any],
+    base: int,
+    status: str,
+    fields: list[str],
+    final: dict[str, Any],
 ) -> None:
     store, registry, a, b = env
     b.edit("visit", "V1", "update", other, base=1)
@@ -123,9 +172,7 @@ def test_delete_of_a_record_changed_elsewhere_is_a_record_conflict(env: Any) -> 
     assert c["server_author_id"] == "n2"
 
 
-@pytest.mark.parametrize(
-    ("edit_by", "status"), [("self", "applied"), ("nobody", "applied")]
-)
+@pytest.mark.parametrize(("edit_by", "status"), [("self", "applied"), ("nobody", "applied")])
 def test_delete_without_other_changes_applies(env: Any, edit_by: str, status: str) -> None:
     store, registry, a, b = env
     if edit_by == "self":
@@ -167,8 +214,9 @@ def test_conflicts_sync_to_authors_and_coordinators_only(env: Any) -> None:
         assert (("conflict", cid) in device.records) is sees, name
 
 
-def resolve(store: Any, registry: Any, actor: Actor, cid: str, resolution: str,
-            value: Any = MISSING) -> Any:
+def resolve(
+    store: Any, registry: Any, actor: Actor, cid: str, resolution: str, value: Any = MISSING
+) -> Any:
     with store.write_transaction():
         return resolve_conflict(store, registry, actor, cid, resolution, value)
 
@@ -183,8 +231,11 @@ def conflicted(env: Any) -> Any:
 
 @pytest.mark.parametrize(
     ("resolution", "value", "notes", "record_version"),
-    [("took_client", MISSING, "client", 3), ("kept_server", MISSING, "server", 2),
-     ("custom", "both", "both", 3)],
+    [
+        ("took_client", MISSING, "client", 3),
+        ("kept_server", MISSING, "server", 2),
+        ("custom", "both", "both", 3),
+    ],
 )
 def test_resolution_applies_the_choice_as_a_new_version(
     conflicted: Any, resolution: str, value: Any, notes: str, record_version: int
@@ -205,11 +256,22 @@ def test_resolution_applies_the_choice_as_a_new_version(
 
 @pytest.mark.parametrize(
     ("who", "allowed"),
-    [(nurse("n1"), True), (nurse("n2"), True), (coordinator("c1", ["A"]), True),
-     (nurse("n3"), False), (coordinator("c2", ["B"]), False),
-     (Actor("n1", "nurse", "n1-dev", frozenset({"B"})), False)],  # author who lost scope
-    ids=["client author", "server author", "coordinator", "other nurse",
-         "other coordinator", "author out of scope"],
+    [
+        (nurse("n1"), True),
+        (nurse("n2"), True),
+        (coordinator("c1", ["A"]), True),
+        (nurse("n3"), False),
+        (coordinator("c2", ["B"]), False),
+        (Actor("n1", "nurse", "n1-dev", frozenset({"B"})), False),
+    ],  # author who lost scope
+    ids=[
+        "client author",
+        "server author",
+        "coordinator",
+        "other nurse",
+        "other coordinator",
+        "author out of scope",
+    ],
 )
 def test_who_may_resolve(conflicted: Any, who: Actor, allowed: bool) -> None:
     store, registry, cid = conflicted
@@ -223,12 +285,19 @@ def test_who_may_resolve(conflicted: Any, who: Actor, allowed: bool) -> None:
 
 @pytest.mark.parametrize(
     ("resolution", "value", "errors"),
-    [("pick_one", MISSING, {"resolution": ["Must be one of: kept_server, took_client, custom."]}),
-     ("custom", MISSING, {"value": ["Required for custom, and only for custom."]}),
-     ("took_client", "x", {"value": ["Required for custom, and only for custom."]})],
+    [
+        (
+            "pick_one",
+            MISSING,
+            {"resolution": ["Must be one of: kept_server, took_client, custom."]},
+        ),
+        ("custom", MISSING, {"value": ["Required for custom, and only for custom."]}),
+        ("took_client", "x", {"value": ["Required for custom, and only for custom."]}),
+    ],
 )
-def test_bad_resolutions_are_422(conflicted: Any, resolution: str, value: Any,
-                                 errors: dict[str, Any]) -> None:
+def test_bad_resolutions_are_422(
+    conflicted: Any, resolution: str, value: Any, errors: dict[str, Any]
+) -> None:
     store, registry, cid = conflicted
     with pytest.raises(ValidationFailed) as error:
         resolve(store, registry, coordinator("c1"), cid, resolution, value)
@@ -262,8 +331,10 @@ def test_a_field_conflict_on_a_record_deleted_since_only_keeps_the_server_state(
     server_write(store, registry, "visit", "V1", "delete", {})
     with pytest.raises(ValidationFailed):
         resolve(store, registry, coordinator("c1"), cid, "took_client")
-    assert resolve(store, registry, coordinator("c1"), cid, "kept_server").conflict[
-        "resolved_value"] == "server"
+    assert (
+        resolve(store, registry, coordinator("c1"), cid, "kept_server").conflict["resolved_value"]
+        == "server"
+    )
 
 
 def test_a_conflict_is_resolved_once(conflicted: Any) -> None:
@@ -281,7 +352,10 @@ def test_resolution_reaches_both_authors_devices(conflicted: Any) -> None:
     assert author.records[("conflict", cid)]["data"]["status"] == "open"
     resolve(store, registry, nurse("n2"), cid, "took_client")
     pages = author.sync()
-    assert {(c.entity, c.id) for p in pages for c in p.changes} == {("conflict", cid), ("visit", "V1")}
+    assert {(c.entity, c.id) for p in pages for c in p.changes} == {
+        ("conflict", cid),
+        ("visit", "V1"),
+    }
     assert author.records[("conflict", cid)]["data"]["resolution"] == "took_client"
     assert author.records[("visit", "V1")]["data"]["notes"] == "client"
 

@@ -36,8 +36,14 @@ def env(tmp_path: Any) -> Any:
 
 def visits(store: Any, registry: Any, patient: str, n: int, prefix: str = "V") -> None:
     for i in range(n):
-        server_write(store, registry, "visit", f"{prefix}{patient}-{i:03}", "create",
-                     {"patient_id": patient, "notes": f"n{i}"})
+        server_write(
+            store,
+            registry,
+            "visit",
+            f"{prefix}{patient}-{i:03}",
+            "create",
+            {"patient_id": patient, "notes": f"n{i}"},
+        )
 
 
 def keys(pages: Any) -> list[tuple[str, str]]:
@@ -84,7 +90,9 @@ def test_incremental_pull_returns_each_changed_record_once_at_its_latest(env: An
     server_write(store, registry, "visit", "VP1-003", "delete", {})
     [page] = device.sync()
     assert [(c.id, c.version, c.deleted) for c in page.changes] == [
-        ("VP1-002", 4, False), ("VP1-003", 2, True)]
+        ("VP1-002", 4, False),
+        ("VP1-003", 2, True),
+    ]
     assert page.changes[0].data["notes"] == "z"
     assert device.records == server_view(store, registry, device.actor)
 
@@ -224,7 +232,10 @@ def hidden_patients_registry() -> Registry:
     registry = make_registry()
     base = registry.entities["patient"]
     registry.entities["patient"] = EntityType(
-        "patient", base.validate, base.authorize, patient_field=None,
+        "patient",
+        base.validate,
+        base.authorize,
+        patient_field=None,
         redact=lambda actor, data: None if data.get("name") == "hidden" else data,
     )
     return registry
@@ -261,15 +272,23 @@ def cursors(store: Any, device: Device) -> dict[str, str]:
         "bad base64": "c1.!!!",
         "bad json": "c1.e30",
         "ahead of the database": encode_cursor(
-            type(state)(state.epoch, state.since + 100, state.held)),
+            type(state)(state.epoch, state.since + 100, state.held)
+        ),
         "unknown patient set": encode_cursor(type(state)(state.epoch, state.since, "f" * 32)),
         "another epoch": encode_cursor(type(state)("0" * 16, state.since, state.held)),
     }
 
 
 @pytest.mark.parametrize(
-    "kind", ["garbage", "bad base64", "bad json", "ahead of the database",
-             "unknown patient set", "another epoch"],
+    "kind",
+    [
+        "garbage",
+        "bad base64",
+        "bad json",
+        "ahead of the database",
+        "unknown patient set",
+        "another epoch",
+    ],
 )
 def test_unusable_cursors_need_a_reset(env: Any, kind: str) -> None:
     store, registry = env

@@ -117,39 +117,95 @@ def test_mutations_are_processed_in_order(
 
 
 REJECTIONS = [
-    ("unknown entity", {"entity": "spaceship", "id": "X", "op": "create",
-                        "fields": {"patient_id": "P1"}}, "invalid", {"entity": ["Unknown entity."]}),
-    ("unknown record", {"entity": "visit", "id": "NOPE", "op": "update", "base_version": 1,
-                        "fields": {"notes": "x"}}, "not_found", {"id": ["Not found."]}),
-    ("other team's record", {"entity": "patient", "id": "P9", "op": "update",
-                             "base_version": 1, "fields": {"name": "x"}}, "not_found",
-     {"id": ["Not found."]}),
-    ("delete out of scope", {"entity": "patient", "id": "P9", "op": "delete",
-                             "base_version": 1}, "not_found", {"id": ["Not found."]}),
-    ("create for other team's patient", {"entity": "visit", "id": "V9", "op": "create",
-                                         "fields": {"patient_id": "P9"}}, "not_found",
-     {"patient_id": ["Not found."]}),
-    ("create for unknown patient", {"entity": "visit", "id": "V9", "op": "create",
-                                    "fields": {"patient_id": "P404"}}, "not_found",
-     {"patient_id": ["Not found."]}),
-    ("unknown field", {"entity": "visit", "id": "V9", "op": "create",
-                       "fields": {"patient_id": "P1", "colour": "red"}}, "invalid",
-     {"colour": ["Unknown field."]}),
-    ("bad op", {"entity": "visit", "id": "V9", "op": "upsert", "fields": {"notes": "x"}},
-     "malformed", {"op": ["Must be one of: create, update, delete."]}),
-    ("update without base", {"entity": "visit", "id": "V9", "op": "update",
-                             "fields": {"notes": "x"}}, "malformed",
-     {"base_version": ["Required: the record version the edit was made on."]}),
-    ("unknown mutation key", {"entity": "visit", "id": "V9", "op": "create", "when": 1,
-                              "fields": {"patient_id": "P1"}}, "malformed",
-     {"when": ["Unknown field."]}),
-    ("patient cannot be created in another team", {"entity": "patient", "id": "P5",
-                                                   "op": "create", "fields": {"team_id": "B"}},
-     "not_found", {"team_id": ["Not one of your teams."]}),
+    (
+        "unknown entity",
+        {"entity": "spaceship", "id": "X", "op": "create", "fields": {"patient_id": "P1"}},
+        "invalid",
+        {"entity": ["Unknown entity."]},
+    ),
+    (
+        "unknown record",
+        {
+            "entity": "visit",
+            "id": "NOPE",
+            "op": "update",
+            "base_version": 1,
+            "fields": {"notes": "x"},
+        },
+        "not_found",
+        {"id": ["Not found."]},
+    ),
+    (
+        "other team's record",
+        {
+            "entity": "patient",
+            "id": "P9",
+            "op": "update",
+            "base_version": 1,
+            "fields": {"name": "x"},
+        },
+        "not_found",
+        {"id": ["Not found."]},
+    ),
+    (
+        "delete out of scope",
+        {"entity": "patient", "id": "P9", "op": "delete", "base_version": 1},
+        "not_found",
+        {"id": ["Not found."]},
+    ),
+    (
+        "create for other team's patient",
+        {"entity": "visit", "id": "V9", "op": "create", "fields": {"patient_id": "P9"}},
+        "not_found",
+        {"patient_id": ["Not found."]},
+    ),
+    (
+        "create for unknown patient",
+        {"entity": "visit", "id": "V9", "op": "create", "fields": {"patient_id": "P404"}},
+        "not_found",
+        {"patient_id": ["Not found."]},
+    ),
+    (
+        "unknown field",
+        {
+            "entity": "visit",
+            "id": "V9",
+            "op": "create",
+            "fields": {"patient_id": "P1", "colour": "red"},
+        },
+        "invalid",
+        {"colour": ["Unknown field."]},
+    ),
+    (
+        "bad op",
+        {"entity": "visit", "id": "V9", "op": "upsert", "fields": {"notes": "x"}},
+        "malformed",
+        {"op": ["Must be one of: create, update, delete."]},
+    ),
+    (
+        "update without base",
+        {"entity": "visit", "id": "V9", "op": "update", "fields": {"notes": "x"}},
+        "malformed",
+        {"base_version": ["Required: the record version the edit was made on."]},
+    ),
+    (
+        "unknown mutation key",
+        {"entity": "visit", "id": "V9", "op": "create", "when": 1, "fields": {"patient_id": "P1"}},
+        "malformed",
+        {"when": ["Unknown field."]},
+    ),
+    (
+        "patient cannot be created in another team",
+        {"entity": "patient", "id": "P5", "op": "create", "fields": {"team_id": "B"}},
+        "not_found",
+        {"team_id": ["Not one of your teams."]},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "raw", "reason", "errors"), REJECTIONS, ids=[r[0] for r in REJECTIONS])
+@pytest.mark.parametrize(
+    ("name", "raw", "reason", "errors"), REJECTIONS, ids=[r[0] for r in REJECTIONS]
+)
 def test_rejected_mutations_are_quarantined_and_count_as_processed(
     env: Any, name: str, raw: dict[str, Any], reason: str, errors: dict[str, Any]
 ) -> None:
@@ -177,8 +233,11 @@ def test_batch_limits_raise_413_and_store_nothing(env: Any) -> None:
     with pytest.raises(BatchTooLarge) as error:
         device.push(*too_many)
     assert error.value.http_status == 413
-    big = {"client_id": "n1-dev", "schema_version": 1,
-           "mutations": [{**visit(device), "fields": {"patient_id": "P1", "notes": "x" * (5 << 20)}}]}
+    big = {
+        "client_id": "n1-dev",
+        "schema_version": 1,
+        "mutations": [{**visit(device), "fields": {"patient_id": "P1", "notes": "x" * (5 << 20)}}],
+    }
     with pytest.raises(BatchTooLarge):
         apply_push(store, registry, device.actor, json.dumps(big).encode())
     with pytest.raises(BatchTooLarge):
@@ -209,13 +268,20 @@ def test_unsupported_schema_version_is_426_and_quarantined(env: Any) -> None:
     [
         (b"{not json", {"body": ["Not valid JSON."]}),
         (b"[]", {"body": ["Must be a JSON object."]}),
-        (json.dumps({"client_id": "n1-dev", "schema_version": 1}).encode(),
-         {"mutations": ["Required: a list."]}),
-        (json.dumps({"client_id": "other-dev", "schema_version": 1, "mutations": []}).encode(),
-         {"client_id": ["Does not match the signed-in device."]}),
-        (json.dumps({"client_id": "n1-dev", "schema_version": 1,
-                     "mutations": [{"entity": "visit"}]}).encode(),
-         {"mutations": {"0": {"mutation_id": ["Required: an integer counting up from 1."]}}}),
+        (
+            json.dumps({"client_id": "n1-dev", "schema_version": 1}).encode(),
+            {"mutations": ["Required: a list."]},
+        ),
+        (
+            json.dumps({"client_id": "other-dev", "schema_version": 1, "mutations": []}).encode(),
+            {"client_id": ["Does not match the signed-in device."]},
+        ),
+        (
+            json.dumps(
+                {"client_id": "n1-dev", "schema_version": 1, "mutations": [{"entity": "visit"}]}
+            ).encode(),
+            {"mutations": {"0": {"mutation_id": ["Required: an integer counting up from 1."]}}},
+        ),
     ],
 )
 def test_malformed_batches_are_422_and_quarantined_raw(
@@ -236,12 +302,32 @@ def test_append_only_records_are_created_once_and_voided_once(env: Any) -> None:
     assert device.push(create).results[0].version == 1
     assert store.get_record("obs", "O1").data["level"] == "high"  # type: ignore[union-attr]
     cases = [
-        ("update", {"value": 3}, "rejected", {"value": ["Append-only records are never edited; void them instead."]}),
+        (
+            "update",
+            {"value": 3},
+            "rejected",
+            {"value": ["Append-only records are never edited; void them instead."]},
+        ),
         ("delete", None, "rejected", {"op": ["Append-only records are never deleted; void them."]}),
-        ("update", {"entered_in_error": True}, "rejected", {"void_reason": ["Required when voiding."]}),
-        ("update", {"void_reason": "typo"}, "rejected", {"entered_in_error": ["Must be true to void a record."]}),
+        (
+            "update",
+            {"entered_in_error": True},
+            "rejected",
+            {"void_reason": ["Required when voiding."]},
+        ),
+        (
+            "update",
+            {"void_reason": "typo"},
+            "rejected",
+            {"entered_in_error": ["Must be true to void a record."]},
+        ),
         ("update", {"entered_in_error": True, "void_reason": "wrong patient"}, "applied", None),
-        ("update", {"entered_in_error": True, "void_reason": "again"}, "rejected", {"entered_in_error": ["Already voided."]}),
+        (
+            "update",
+            {"entered_in_error": True, "void_reason": "again"},
+            "rejected",
+            {"entered_in_error": ["Already voided."]},
+        ),
         # the same void re-sent by another path is a no-op, not an error
         ("update", {"entered_in_error": True, "void_reason": "wrong patient"}, "applied", None),
     ]
@@ -261,11 +347,18 @@ def test_server_only_records_accept_only_client_fields(env: Any) -> None:
     device = Device(store, registry, nurse())
     created = device.edit("alert", "AL1", "create", {"patient_id": "P1", "reason": "x"})
     assert created["status"] == "rejected"
-    server_write(store, registry, "alert", "AL1", "create",
-                 {"patient_id": "P1", "reason": "fall", "status": "open"})
+    server_write(
+        store,
+        registry,
+        "alert",
+        "AL1",
+        "create",
+        {"patient_id": "P1", "reason": "fall", "status": "open"},
+    )
     assert device.edit("alert", "AL1", "update", {"status": "closed"})["status"] == "applied"
     assert device.edit("alert", "AL1", "update", {"reason": "other"})["errors"] == {
-        "reason": ["Set by the server only."]}
+        "reason": ["Set by the server only."]
+    }
     assert device.edit("alert", "AL1", "delete", base=2)["status"] == "rejected"
     assert store.get_record("alert", "AL1").data["status"] == "closed"  # type: ignore[union-attr]
 
@@ -275,9 +368,13 @@ def test_create_of_existing_id_is_an_update_from_version_zero(env: Any) -> None:
     a, b = Device(store, registry, nurse("n1")), Device(store, registry, nurse("n2"))
     a.push(visit(a, notes="a", status="scheduled"))
     # Same device re-creating: its own fields never conflict.
-    assert a.edit("visit", "V1", "create", {"patient_id": "P1", "notes": "a2"})["status"] == "applied"
+    assert (
+        a.edit("visit", "V1", "create", {"patient_id": "P1", "notes": "a2"})["status"] == "applied"
+    )
     # Another device creating the same id: equal values apply, differing ones conflict.
-    result = b.edit("visit", "V1", "create", {"patient_id": "P1", "status": "scheduled", "notes": "b"})
+    result = b.edit(
+        "visit", "V1", "create", {"patient_id": "P1", "status": "scheduled", "notes": "b"}
+    )
     assert result["status"] == "conflict" and result["version"] == 2
     assert store.get_record("visit", "V1").data["notes"] == "a2"  # type: ignore[union-attr]
 
@@ -297,7 +394,10 @@ def test_an_edit_equal_to_the_stored_values_writes_nothing(env: Any) -> None:
     device.push(visit(device, notes="same"))
     before = count_rows(store, "changelog")
     assert device.edit("visit", "V1", "update", {"notes": "same"}) == {
-        "mutation_id": 2, "status": "applied", "version": 1}
+        "mutation_id": 2,
+        "status": "applied",
+        "version": 1,
+    }
     assert count_rows(store, "changelog") == before
 
 
@@ -311,8 +411,11 @@ def test_a_hook_failure_rolls_back_only_that_mutation(tmp_path: Any) -> None:
 
     registry.on_change.append(refuse_boom)
     device = Device(store, registry, nurse())
-    response = device.push(visit(device, "V1", notes="ok"), visit(device, "V2", notes="boom"),
-                           visit(device, "V3", notes="ok"))
+    response = device.push(
+        visit(device, "V1", notes="ok"),
+        visit(device, "V2", notes="boom"),
+        visit(device, "V3", notes="ok"),
+    )
     assert [r.status for r in response.results] == ["applied", "rejected", "applied"]
     assert store.get_record("visit", "V2") is None
     assert count_rows(store, "changelog WHERE id = 'V2'") == 0
@@ -355,16 +458,27 @@ def test_hooks_see_every_change_and_can_write_server_records(tmp_path: Any) -> N
 
     def raise_alert(ctx: Any, change: Any) -> None:
         if change.data.get("status") == "cancelled":
-            ctx.apply(Mutation("alert", f"AL-{change.id}", "create",
-                               {"patient_id": change.patient_id, "reason": "cancelled"}))
+            ctx.apply(
+                Mutation(
+                    "alert",
+                    f"AL-{change.id}",
+                    "create",
+                    {"patient_id": change.patient_id, "reason": "cancelled"},
+                )
+            )
 
     registry = make_registry()
     registry.entities["visit"] = EntityType(
-        "visit", registry.entities["visit"].validate, registry.entities["visit"].authorize,
-        after_apply=(raise_alert,))
+        "visit",
+        registry.entities["visit"].validate,
+        registry.entities["visit"].authorize,
+        after_apply=(raise_alert,),
+    )
     registry.on_change.append(
-        lambda ctx, change: seen.append((change.entity, change.op, change.actor.user_id,
-                                         change.origin.user_id)))
+        lambda ctx, change: seen.append(
+            (change.entity, change.op, change.actor.user_id, change.origin.user_id)
+        )
+    )
     seed_patient(store, registry, "P1", "A")
     device = Device(store, registry, nurse())
     device.push(visit(device), device.mutation("visit", "V1", "update", {"status": "cancelled"}))
@@ -384,15 +498,19 @@ def test_rest_writes_raise_instead_of_returning_rejected(env: Any) -> None:
     store, registry = env
     actor = nurse()
     with store.write_transaction():
-        result = apply_mutation(store, registry, actor,
-                                Mutation("visit", "V1", "create", {"patient_id": "P1"}))
+        result = apply_mutation(
+            store, registry, actor, Mutation("visit", "V1", "create", {"patient_id": "P1"})
+        )
     assert result.status == "applied" and result.mutation_id is None
     with pytest.raises(ValidationFailed):
         with store.write_transaction():
-            apply_mutation(store, registry, actor,
-                           Mutation("visit", "V1", "update", {"colour": 1}, None))
+            apply_mutation(
+                store, registry, actor, Mutation("visit", "V1", "update", {"colour": 1}, None)
+            )
     from sync import NotPermitted
+
     with pytest.raises(NotPermitted):
         with store.write_transaction():
-            apply_mutation(store, registry, actor,
-                           Mutation("patient", "P9", "update", {"name": "x"}, None))
+            apply_mutation(
+                store, registry, actor, Mutation("patient", "P9", "update", {"name": "x"}, None)
+            )

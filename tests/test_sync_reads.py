@@ -27,8 +27,14 @@ def env(tmp_path: Any) -> Any:
     seed_patient(store, registry, "P1", "A", access_notes="dog", account="pt1")
     seed_patient(store, registry, "P2", "B")
     for i in range(7):
-        server_write(store, registry, "visit", f"V{i}", "create",
-                     {"patient_id": "P1", "status": "done" if i % 2 else "scheduled"})
+        server_write(
+            store,
+            registry,
+            "visit",
+            f"V{i}",
+            "create",
+            {"patient_id": "P1", "status": "done" if i % 2 else "scheduled"},
+        )
     server_write(store, registry, "visit", "W1", "create", {"patient_id": "P2"})
     server_write(store, registry, "visit", "V6", "delete", {})
     return store, registry
@@ -78,9 +84,19 @@ def test_list_records_with_a_bool_filter(env: Any) -> None:
 
 @pytest.mark.parametrize(
     ("a", "b", "same"),
-    [(1, 1, True), (1, 1.0, True), (True, 1, False), (False, 0, False), (None, None, True),
-     ("a", "a", True), ([1, True], [1, 1], False), ({"x": 1}, {"x": 1}, True),
-     ({"x": [1]}, {"x": [2]}, False), (None, 0, False), ("", None, False)],
+    [
+        (1, 1, True),
+        (1, 1.0, True),
+        (True, 1, False),
+        (False, 0, False),
+        (None, None, True),
+        ("a", "a", True),
+        ([1, True], [1, 1], False),
+        ({"x": 1}, {"x": 1}, True),
+        ({"x": [1]}, {"x": [2]}, False),
+        (None, 0, False),
+        ("", None, False),
+    ],
 )
 def test_same_value_is_json_equality(a: Any, b: Any, same: bool) -> None:
     assert same_value(a, b) is same
@@ -94,8 +110,16 @@ MERGE_CASES = [
     ({"n": "x"}, {"n": (1, "B")}, {"n": "y"}, 1, "A", {"n": "y"}, [], []),
     ({"n": "x"}, {"n": (2, "B")}, {"n": "y"}, None, "A", {"n": "y"}, [], []),
     ({}, {}, {"n": "y"}, 0, "A", {"n": "y"}, [], []),
-    ({"n": "x", "m": 1}, {"n": (5, "B"), "m": (3, "B")}, {"n": "y", "m": 2}, 4, "A",
-     {"m": 2}, ["n"], []),
+    (
+        {"n": "x", "m": 1},
+        {"n": (5, "B"), "m": (3, "B")},
+        {"n": "y", "m": 2},
+        4,
+        "A",
+        {"m": 2},
+        ["n"],
+        [],
+    ),
 ]
 
 
@@ -104,8 +128,14 @@ MERGE_CASES = [
     MERGE_CASES,
 )
 def test_plan_update(
-    stored: Any, stamps: Any, fields: Any, base: Any, client: str, apply: Any,
-    conflicts: list[str], unchanged: list[str],
+    stored: Any,
+    stamps: Any,
+    fields: Any,
+    base: Any,
+    client: str,
+    apply: Any,
+    conflicts: list[str],
+    unchanged: list[str],
 ) -> None:
     plan = plan_update(stored, stamps, fields, base, client)
     assert plan.apply == apply
