@@ -3,8 +3,9 @@ import { db, getMeta, setMeta } from '../src/lib/db.js';
 import { api, configureApi } from '../src/lib/api.js';
 import { on } from '../src/lib/events.js';
 import { createRecord } from '../src/lib/outbox.js';
-import { login, logout, OwnerMismatch } from '../src/lib/session.js';
-import { FakeServer, errorBody, signIn } from './fake-server.js';
+import { currentUser, login, logout, OwnerMismatch } from '../src/lib/session.js';
+import { applyPullPage } from '../src/lib/sync.js';
+import { FakeServer, errorBody, signIn, wire } from './fake-server.js';
 
 let server;
 let issued;
@@ -121,5 +122,20 @@ describe('session', () => {
     expect(entry).toMatchObject({ mutation_id: 1, client_id: 'c-new' });
     expect(await getMeta('client_id')).toBe('c-new');
     expect(await getMeta('next_mutation_id')).toBe(2);
+  });
+});
+
+describe('a session that expired without signing out', () => {
+  it('counts as signed out, and the next user does not see the previous user’s records', async () => {
+    await signIn(setMeta);
+    await applyPullPage({ changes: [wire('patient', 'p-1', 1, { given_name: 'Ann' })], evictions: [], cursor: 'c-9', has_more: false });
+    await db.meta.delete('refresh_token');
+    expect(await currentUser()).toBeNull();
+    server.on('POST /auth/login', () => [200, { ...tokenPair(), client_id: 'c-1', user: { id: 'u-2', username: 'cora', role: 'coordinator', display_name: 'Cora', team_ids: [] } }]);
+    server.on('GET /me', () => [200, { id: 'u-2', patient_id: null }]);
+    await login({ username: 'cora', password: 'x' });
+    expect(await db.records.count()).toBe(0);
+    expect(await getMeta('cursor')).toBeUndefined();
+    expect((await currentUser()).id).toBe('u-2');
   });
 });

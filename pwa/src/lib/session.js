@@ -37,7 +37,9 @@ export function defaultDeviceName() {
   return `${kind} (${browser})`;
 }
 
+/** The signed-in user, or null when there is no session to sync with. */
 export async function currentUser() {
+  if (!(await getMeta('refresh_token'))) return null;
   return getMeta('user', null);
 }
 
@@ -57,7 +59,13 @@ export async function login({ username, password, deviceName }) {
     await renumberForClient(session.client_id);
   }
   const user = { ...session.user, patient_id: null };
-  await db.transaction('rw', db.meta, async () => {
+  const previous = await getMeta('user', null);
+  await db.transaction('rw', db.records, db.meta, async () => {
+    // Someone else's session ended without signing out: their records must not show.
+    if (previous && previous.id !== user.id) {
+      await db.records.clear();
+      await deleteMeta('cursor', 'last_sync_at', 'push_subscription', 'chosen_patient_id');
+    }
     await setMeta('user', user);
     await setMeta('owner', { id: user.id, username: user.username, display_name: user.display_name });
   });
@@ -84,7 +92,7 @@ export async function logout({ force = false } = {}) {
   }
   await db.transaction('rw', db.records, db.meta, async () => {
     await db.records.clear();
-    await deleteMeta('cursor', 'user', 'last_sync_at', 'push_subscription');
+    await deleteMeta('cursor', 'user', 'last_sync_at', 'push_subscription', 'chosen_patient_id');
     if (waiting === 0) await deleteMeta('owner');
   });
   await clearTokens();

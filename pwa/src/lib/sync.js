@@ -190,6 +190,15 @@ export async function pullChanges(onProgress = () => {}) {
 
 // ---------------------------------------------------------------- the engine
 
+/**
+ * One sync at a time across tabs of this app (Web Locks where the browser has them):
+ * a second tab's run waits for the first instead of pushing the same outbox twice.
+ */
+function withSyncLock(task) {
+  const locks = globalThis.navigator && globalThis.navigator.locks;
+  return locks && locks.request ? locks.request('doorstep-sync', task) : task();
+}
+
 const initialState = {
   running: false,
   phase: 'idle', // idle | pushing | pulling
@@ -249,19 +258,23 @@ export class SyncEngine {
     }
     this.set({ running: true, phase: 'pushing', error: null, progress: null });
     try {
-      const { outOfOrder } = await pushOutbox();
-      this.set({ phase: 'pulling', outOfOrder });
-      await pullChanges((progress) => this.set({ progress }));
-      const lastSyncAt = new Date().toISOString();
-      await setMeta('last_sync_at', lastSyncAt);
-      this.set({ online: true, lastSyncAt, progress: null });
-      if (outOfOrder) this.soon(5000);
-      return { ok: true };
+      return await withSyncLock(() => this.pushThenPull());
     } catch (err) {
       return { ok: false, reason: await this.explain(err) };
     } finally {
       this.set({ running: false, phase: 'idle' });
     }
+  }
+
+  async pushThenPull() {
+    const { outOfOrder } = await pushOutbox();
+    this.set({ phase: 'pulling', outOfOrder });
+    await pullChanges((progress) => this.set({ progress }));
+    const lastSyncAt = new Date().toISOString();
+    await setMeta('last_sync_at', lastSyncAt);
+    this.set({ online: true, lastSyncAt, progress: null });
+    if (outOfOrder) this.soon(5000);
+    return { ok: true };
   }
 
   async explain(err) {
