@@ -1,0 +1,94 @@
+"""Patient and carer enrolment by one-time invite code (SPEC §7)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import login, make_patient, make_team, make_user
+from test_sync_http import mutation, pull_all, push
+
+
+@pytest.fixture
+def setup(app, client):
+    team = make_team(app)
+    patient = make_patient(app, team)
+    nurse = login(client, make_user(app, "nurse", teams=(team,)).username)
+    return {"team": team, "patient": patient, "nurse": nurse}
+
+
+def invite(session, patient_id, **body):
+    return session.post(f"/api/v1/patients/{patient_id}/invites", json=body)
+
+
+def enrol(client, code, username="edith", password="sunflower7"):
+    return client.post("/api/v1/auth/enrol", json={
+        "code": code, "username": username, "password": password,
+        "display_name": "Edith"})
+
+
+def test_patient_enrols_and_sees_only_their_record(app, client, setup):
+    made = invite(setup["nurse"], setup["patient"], role="patient")
+    assert made.status_code == 201
+    assert len(made.json["code"].replace("-", "")) == 12
+    assert enrol(client, made.json["code"].lower()).status_code == 201
+    session = login(client, "edith", "sunflower7")
+    changes, _, _ = pull_all(session)
+    assert {c["id"] for c in changes if c["entity"] == "patient"} == {setup["patient"]}
+
+
+def test_code_is_single_use_and_expires_after_7_days(app, client, clock, setup):
+    code = invite(setup["nurse"], setup["patient"], role="patient").json["code"]
+    assert enrol(client, code).status_code == 201
+    reused = enrol(client, code, username="someone")
+    assert reused.status_code == 422 and "already been used" in reused.json["message"]
+    other = make_patient(app, setup["team"])
+    late = invite(setup["nurse"], other, role="patient").json["code"]
+    clock.advance(days=7, seconds=1)
+    expired = enrol(client, late, username="late")
+    assert expired.status_code == 422 and "expired" in expired.json["message"]
+
+
+def test_carer_enrolment_creates_an_active_link(app, client, setup):
+    code = invite(setup["nurse"], setup["patient"], role="carer", relationship="son",
+                  consent_basis="patient_consent").json["code"]
+    assert enrol(client, code, username="son").status_code == 201
+    carer = login(client, "son", "sunflower7")
+    changes, _, _ = pull_all(carer)
+    links = [c for c in changes if c["entity"] == "carer_link"]
+    assert len(links) == 1 and links[0]["data"]["active"] is True
+    goal = carer.get(f"/api/v1/patients/{setup['patient']}")
+    assert goal.status_code == 200
+
+
+def test_carer_invite_needs_relationship_and_consent(setup):
+    response = invite(setup["nurse"], setup["patient"], role="carer")
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"relationship", "consent_basis"}
+
+
+def test_sharing_objection_blocks_carer_invites_and_evicts_carers(app, client, setup):
+    code = invite(setup["nurse"], setup["patient"], role="carer", relationship="son",
+                  consent_basis="patient_consent").json["code"]
+    enrol(client, code, username="son")
+    carer = login(client, "son", "sunflower7")
+    _, _, cursor = pull_all(carer)
+    objected = push(setup["nurse"], mutation(1, "patient", setup["patient"], op="update",
+                                             base=1, sharing_objection=True))
+    assert objected.json["results"][0]["status"] == "applied"
+    _, evictions, _ = pull_all(carer, cursor)
+    assert {"entity": "patient", "id": setup["patient"]} in evictions
+    refused = invite(setup["nurse"], setup["patient"], role="carer", relationship="son",
+                     consent_basis="patient_consent")
+    assert refused.status_code == 409
+
+
+def test_only_staff_who_see_the_patient_can_invite(app, client, setup):
+    outsider = login(client, make_user(app, "nurse", teams=(make_team(app),)).username)
+    assert invite(outsider, setup["patient"], role="patient").status_code == 404
+    admin = login(client, make_user(app, "admin").username)
+    assert invite(admin, setup["patient"], role="patient").status_code == 404
+
+
+def test_wrong_codes_are_throttled(client, setup):
+    for _ in range(5):
+        assert enrol(client, "AAAA-BBBB-CCCC").status_code == 422
+    assert enrol(client, "AAAA-BBBB-CCCC").status_code == 429
