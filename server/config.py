@@ -69,7 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_MISSED_AFTER_MINUTES": 30,
     # How far back the scheduler looks for occurrences it has not yet handled.
     "REMINDER_LOOKBACK_HOURS": 24,
-    # Minutes a claimed occurrence stays with the scheduler that claimed it.
+    # Minutes a claimed occurrence stays claimed before it is recorded abandoned (never resent).
     "REMINDER_CLAIM_LEASE_MINUTES": 30,
     # Time zone for reminders that do not name one.
     "REMINDER_DEFAULT_TIMEZONE": "Europe/London",
