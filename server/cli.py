@@ -15,7 +15,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from server import accounts, db, migrations
+from server import accounts, db
 
 
 def _app() -> Flask:

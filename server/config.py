@@ -110,7 +110,8 @@ def resolve_paths(config: dict[str, Any]) -> dict[str, Any]:
     """Absolute paths; the database defaults to <INSTANCE>/doorstep.db."""
     instance = Path(config["INSTANCE"]).resolve()
     config["INSTANCE"] = str(instance)
-    config["DB"] = str(Path(config["DB"]).resolve()) if config["DB"] else str(instance / "doorstep.db")
+    database = Path(config["DB"]).resolve() if config["DB"] else instance / "doorstep.db"
+    config["DB"] = str(database)
     if not config["PWA_DIST"]:
         config["PWA_DIST"] = str(Path(__file__).resolve().parents[1] / "pwa" / "dist")
     return config

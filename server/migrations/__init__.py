@@ -41,7 +41,9 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
     for number, path in available():
         conn.execute("BEGIN IMMEDIATE")
         try:
-            done = conn.execute("SELECT 1 FROM schema_migrations WHERE id = ?", (number,)).fetchone()
+            done = conn.execute(
+                "SELECT 1 FROM schema_migrations WHERE id = ?", (number,)
+            ).fetchone()
             if not done:
                 _run(conn, path)
                 conn.execute(
