@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import auth, config, db, errors, headers, migrations, records, web
+from server import api_docs, auth, config, db, errors, headers, migrations, records, web
 from server.api import admin, audit, conflicts, devices, invites, patients, push, sync
 from server.api import auth as auth_api
 
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.ERROR_SCHEMA = errors_schema()
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    app.register_blueprint(api_docs.bp)
     web.init_app(app)
     # After Api(): flask-smorest installs its own handler, ours gives the one shape.
     errors.init_app(app)

@@ -25,3 +25,16 @@ def test_openapi_documents_bearer_auth(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert "/api/v1/auth/login" in spec["paths"]
+
+
+def test_interactive_api_docs_are_served_locally(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<script>" not in html  # files only: the CSP forbids inline script
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "api-docs.js"):
+        assert f"/api/v1/docs/{asset}" in html
+        response = client.get(f"/api/v1/docs/{asset}")
+        assert response.status_code == 200 and len(response.data) > 100
+        response.close()
+    assert client.get("/api/v1/docs/../app.py").status_code == 404
