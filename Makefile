@@ -18,7 +18,7 @@ run: setup pwa
 	@echo "Doorstep is starting on http://$(HOST):$(PORT)/ — log in with a demo login above."
 	$(BIN)/doorstep serve --host $(HOST) --port $(PORT)
 
-test: setup pwa browser
+test: setup pwa browser lint
 	cd pwa && npm test
 	$(BIN)/python -m pytest
 
