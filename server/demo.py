@@ -136,8 +136,12 @@ def _patient(write: _Writer, rng: random.Random, n: int, team_id: str, coordinat
 
 def _history(write: _Writer, rng: random.Random, patient_id: str,
              nurses: list[accounts.User], today: date) -> None:
-    # Visits: three weeks back (completed and signed, the odd no-access), one week ahead.
-    for offset in sorted(rng.sample(range(-21, 8), 4)):
+    # Visits: three weeks back (completed and signed, the odd no-access), one week ahead,
+    # and about a quarter of patients visited today, so every nurse has a day list.
+    offsets = sorted(rng.sample([o for o in range(-21, 8) if o != 0], 4))
+    if rng.random() < 0.25:
+        offsets.append(0)
+    for offset in offsets:
         day = today + timedelta(days=offset)
         hour = rng.randint(8, 16)
         nurse = rng.choice(nurses)
