@@ -14,19 +14,15 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
+from sync.store import sqlite as sqlite_store
+
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open a connection with Doorstep's pragmas; transactions are managed explicitly."""
-    path = str(path)
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
+    """Open a connection with Doorstep's pragmas; transactions are managed explicitly.
+
+    One definition for the server and the sync store, so they can never disagree.
+    """
+    return sqlite_store.connect(path)
 
 
 @contextmanager

@@ -344,6 +344,29 @@ class SqliteStore:
         rows = self._rows(sql, (ids, after, skip_deleted_upto, limit))
         return [ChangedRow._make(row) for row in rows]
 
+    def sweep_records(
+        self,
+        patient_ids: Sequence[str],
+        after_patient: str,
+        after_seq: int,
+        upto: int,
+        limit: int,
+    ) -> list[ChangedRow]:
+        """Live records of these patients with seq ≤ ``upto``, in (patient_id, seq) order,
+        after the key (after_patient, after_seq); each index entry is read once.
+
+        ``patient_ids`` should hold only ids ≥ after_patient (the caller slices).
+        """
+        if not patient_ids:
+            return []
+        rows = self._rows(
+            f"SELECT {_ROW} FROM records INDEXED BY records_patient_seq WHERE patient_id IN"
+            " (SELECT value FROM json_each(?)) AND seq <= ? AND deleted = 0"
+            " AND (patient_id > ? OR seq > ?) ORDER BY patient_id, seq LIMIT ?",
+            (_dump(sorted(patient_ids)), upto, after_patient, after_seq, limit),
+        )
+        return [ChangedRow._make(row) for row in rows]
+
     def list_records(
         self,
         entity: str,
