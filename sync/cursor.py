@@ -2,9 +2,15 @@
 
 A cursor says: "every change with seq ≤ ``since`` to the patients of set ``held`` has
 been delivered". While patients are being delivered whole (a first sync, or patients
-that entered scope), it also carries a *sweep*: the set ``target`` (held patients plus
-the new ones) and the position ``pos`` reached in seq order; tombstones of new patients
-with seq ≤ ``floor`` are skipped (the device never had those records).
+that entered scope), it also carries a *sweep* towards the set ``target`` (held
+patients plus the new ones), in two phases:
+
+1. the new patients' live records as of seq ``floor`` (the high-water mark when the
+   sweep began), walked in ``(patient_id, seq)`` order; ``key``/``key_seq`` is the
+   last one sent (``key`` is None once this phase is over);
+2. a catch-up in seq order from ``pos``: held patients' changes after ``since`` and new
+   patients' changes after ``floor``; when it reaches the top, ``held`` becomes
+   ``target`` and ``since`` the high-water mark.
 
 Cursors are stateless on the server apart from the content-addressed patient sets
 they name, so a client that lost a response can re-send its previous cursor and get
@@ -32,6 +38,8 @@ class CursorState:
     target: str | None = None  # set while sweeping
     pos: int = 0
     floor: int = 0
+    key: str | None = None  # phase 1 of a sweep: last (patient_id, seq) sent
+    key_seq: int = 0
 
     @property
     def sweeping(self) -> bool:
@@ -39,7 +47,16 @@ class CursorState:
 
 
 def encode_cursor(state: CursorState) -> str:
-    fields = [state.epoch, state.since, state.held, state.target, state.pos, state.floor]
+    fields = [
+        state.epoch,
+        state.since,
+        state.held,
+        state.target,
+        state.pos,
+        state.floor,
+        state.key,
+        state.key_seq,
+    ]
     raw = json.dumps(fields, separators=(",", ":")).encode()
     return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -50,12 +67,13 @@ def decode_cursor(cursor: str) -> CursorState:
     body = cursor[len(_PREFIX) :]
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        epoch, since, held, target, pos, floor = json.loads(raw)
+        epoch, since, held, target, pos, floor, key, key_seq = json.loads(raw)
     except (ValueError, TypeError, binascii.Error):
         raise CursorResetRequired("unreadable") from None
-    ints_ok = all(type(n) is int and n >= 0 for n in (since, pos, floor))
+    ints_ok = all(type(n) is int and n >= 0 for n in (since, pos, floor, key_seq))
     if not (isinstance(epoch, str) and isinstance(held, str) and ints_ok):
         raise CursorResetRequired("unreadable")
-    if target is not None and not isinstance(target, str):
-        raise CursorResetRequired("unreadable")
-    return CursorState(epoch, since, held, target, pos, floor)
+    for ref in (target, key):
+        if ref is not None and not isinstance(ref, str):
+            raise CursorResetRequired("unreadable")
+    return CursorState(epoch, since, held, target, pos, floor, key, key_seq)

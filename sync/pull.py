@@ -7,9 +7,11 @@ One call = one page, read in one snapshot. Invariants:
   (changelog.py), so anything committed later has a higher seq;
 - each changed record is returned once, at its latest version (rows come from
   ``records`` by seq, not from the history);
-- a patient entering scope arrives whole: it joins a *sweep* that delivers all of its
-  live records from seq 0, merged in seq order with the held patients' changes; records
-  changed during the sweep move past the sweep position and are delivered again later;
+- a patient entering scope arrives whole: a *sweep* first walks the new patients' live
+  records as of the sweep's start (``floor``) in (patient_id, seq) order — each index
+  entry read once, so a first sync is linear in its records — then catches up in seq
+  order on everything after ``floor`` (new patients) or ``since`` (held ones); a record
+  changed during the sweep moves past ``floor`` and is delivered by the catch-up;
 - a patient leaving scope produces ``{"entity": "patient", "id": P}``; a record that
   became hidden to the actor (``redact`` → None) while the device may hold an earlier
   visible version produces ``{"entity": E, "id": X}``;
@@ -21,6 +23,7 @@ One call = one page, read in one snapshot. Invariants:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import json
 from dataclasses import dataclass, field
@@ -51,6 +54,8 @@ class _Page:
     target: frozenset[str] | None
     pos: int
     floor: int
+    key: str | None
+    key_seq: int
     changes: list[RecordChange] = field(default_factory=list)
     evictions: list[Eviction] = field(default_factory=list)
     patient_ids: set[str] = field(default_factory=set)
@@ -87,7 +92,7 @@ def pull(
         if state.target is not None:
             target = load_scope_set(store, state.target, actor.user_id)
         visible = visible_patient_ids(store, registry, actor)
-        page = _Page(state.since, held, target, state.pos, state.floor)
+        page = _Page(state.since, held, target, state.pos, state.floor, state.key, state.key_seq)
         _apply_scope(page, visible, top)
         for _ in range(MAX_HIDDEN_PAGES):
             _read_page(store, registry, actor, page, limit, top)
@@ -105,6 +110,8 @@ def pull(
         target=scope_ref(actor.user_id, page.target) if page.target is not None else None,
         pos=page.pos,
         floor=page.floor,
+        key=page.key,
+        key_seq=page.key_seq,
     )
     return PullResponse(
         changes=tuple(page.changes),
@@ -152,12 +159,18 @@ def _apply_scope(page: _Page, visible: frozenset[str], top: int) -> None:
     if page.target is not None:
         page.target = page.target - gone
     elif visible - page.held:
-        page.target, page.pos, page.floor = frozenset(visible), 0, top
+        page.target, page.pos, page.floor = frozenset(visible), page.since, top
+        page.key, page.key_seq = "", 0
 
 
 def _read_page(
     store: Store, registry: Registry, actor: Actor, page: _Page, limit: int, top: int
 ) -> None:
+    if page.target is not None and page.key is not None:
+        limit -= _read_grants(store, registry, actor, page, limit)
+        if page.key is not None or limit == 0:
+            page.more = True
+            return
     since = page.since
     if page.target is None:
         rows = changes_since(store, page.held, since, limit + 1, high_water=top)
@@ -165,7 +178,7 @@ def _read_page(
         granted = page.target - page.held
         held_rows = changes_since(store, page.held, max(since, page.pos), limit + 1, high_water=top)
         granted_rows = changes_since(
-            store, granted, page.pos, limit + 1, skip_deleted_upto=page.floor, high_water=top
+            store, granted, max(page.floor, page.pos), limit + 1, high_water=top
         )
         rows = list(heapq.merge(held_rows, granted_rows, key=lambda row: row.seq))[: limit + 1]
     page.more = len(rows) > limit
@@ -183,6 +196,26 @@ def _read_page(
         page.since = top
     if page.target is None:
         page.pos = page.since
+
+
+def _read_grants(
+    store: Store, registry: Registry, actor: Actor, page: _Page, limit: int
+) -> int:
+    """Phase 1 of a sweep: new patients' live records as of ``floor``, by patient.
+
+    Returns how many rows it used; leaves ``page.key`` None when the phase is over.
+    """
+    assert page.target is not None and page.key is not None
+    granted = sorted(page.target - page.held)
+    remaining = granted[bisect.bisect_left(granted, page.key) :]
+    rows = store.sweep_records(remaining, page.key, page.key_seq, page.floor, limit + 1)
+    for row in rows[:limit]:
+        _deliver(store, registry, actor, page, row, page.since)
+    if len(rows) > limit:
+        page.key, page.key_seq = rows[limit - 1].patient_id, rows[limit - 1].seq
+        return limit
+    page.key, page.key_seq = None, 0  # phase 2 (the catch-up) from page.pos
+    return len(rows)
 
 
 def _deliver(

@@ -133,6 +133,15 @@ class Store(Protocol):
         by_patient: bool = True,
     ) -> list[ChangedRow]: ...
 
+    def sweep_records(
+        self,
+        patient_ids: Sequence[str],
+        after_patient: str,
+        after_seq: int,
+        upto: int,
+        limit: int,
+    ) -> list[ChangedRow]: ...
+
     def list_records(
         self,
         entity: str,
