@@ -8,7 +8,7 @@ Invariants:
 - ``records.seq`` is the seq of the record's latest changelog row, unique and indexed,
   so "records changed since S" is an index range, never a history scan;
 - the connection uses Doorstep's pragmas (WAL, ``synchronous=FULL``, foreign keys,
-  busy timeout): ``connect()`` mirrors ``server/db.py`` because sync never imports Flask.
+  busy timeout): ``connect()`` is their one definition, used by ``server/db.py`` too.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _ROW = "entity, id, version, deleted, updated_at, patient_id, data, seq"
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """A connection with the same pragmas as ``server.db.connect``."""
+    """A connection with Doorstep's pragmas; transactions are managed explicitly."""
     path = str(path)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
