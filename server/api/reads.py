@@ -39,14 +39,18 @@ def list_entity(
     filters: tuple[str, ...] = (),
     patient_ids: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """One page of an entity's records the caller may see, as wire records."""
+    """One page of an entity's records the caller may see, as wire records.
+
+    With ``patient_ids`` (a per-patient resource, already scope-checked) those patients
+    are audited even when the page is empty: an empty list still tells about them.
+    """
     where = {name: query[name] for name in filters if name in query}
     page = list_records(
         records.store(), records.registry(), auth.current_actor(), entity,
         patient_ids=patient_ids if patient_ids is None else list(patient_ids),
         where=where, after=query.get("after"), limit=query.get("limit", 100),
     )
-    audit_reads(page.patient_ids, via=f"rest:{entity}")
+    audit_reads(set(page.patient_ids) | set(patient_ids or ()), via=f"rest:{entity}")
     return {"items": [item.to_wire() for item in page.items], "next_after": page.next_after}
 
 
