@@ -1,4 +1,5 @@
 /** Staff: one patient — summary, trends, goals, visits and a timeline of everything. */
+import { useState } from 'preact/hooks';
 import { Page, Section, Empty } from '../../components/Page.jsx';
 import { FallsBadge, ActivationBadge, StatusBadge, PendingBadge } from '../../components/Badge.jsx';
 import { TrendChart } from '../../components/TrendChart.jsx';
@@ -60,6 +61,35 @@ function Summary({ patient }) {
   );
 }
 
+const TIMELINE_PAGE = 40;
+
+function Timeline({ items }) {
+  const [shown, setShown] = useState(TIMELINE_PAGE);
+  if (!items.length) return <Empty>Nothing recorded yet.</Empty>;
+  return (
+    <>
+      <ol class="timeline">
+        {items.slice(0, shown).map((item) => (
+          <li key={`${item.r.entity}:${item.r.id}`} class={item.r.data.entered_in_error ? 'timeline__item timeline__item--void' : 'timeline__item'}>
+            <span class="timeline__when">{formatDateTime(item.at)}</span>
+            <span class="timeline__what">
+              {item.href ? <a href={item.href}>{item.text}</a> : item.text}
+              {item.r.data.entered_in_error ? <strong> — entered in error{item.r.data.void_reason ? `: ${item.r.data.void_reason}` : ''}</strong> : null}
+              {' '}<PendingBadge record={item.r} />
+            </span>
+            {item.voidable && !item.r.data.entered_in_error ? <VoidButton record={item.r} /> : null}
+          </li>
+        ))}
+      </ol>
+      {items.length > shown ? (
+        <button type="button" class="button button--secondary" onClick={() => setShown(shown + TIMELINE_PAGE)}>
+          Show older entries ({items.length - shown} more)
+        </button>
+      ) : null}
+    </>
+  );
+}
+
 export function PatientView({ id }) {
   const d = useLive(() => load(id), [id], null);
   if (d === null) return <Page title="Patient"><p>Loading…</p></Page>;
@@ -112,27 +142,7 @@ export function PatientView({ id }) {
           )}
         </Section>
       </div>
-      <Section title="Timeline" id="timeline">
-        {(() => {
-          const items = timeline(d);
-          if (!items.length) return <Empty>Nothing recorded yet.</Empty>;
-          return (
-            <ol class="timeline">
-              {items.map((item) => (
-                <li key={`${item.r.entity}:${item.r.id}`} class={item.r.data.entered_in_error ? 'timeline__item timeline__item--void' : 'timeline__item'}>
-                  <span class="timeline__when">{formatDateTime(item.at)}</span>
-                  <span class="timeline__what">
-                    {item.href ? <a href={item.href}>{item.text}</a> : item.text}
-                    {item.r.data.entered_in_error ? <strong> — entered in error{item.r.data.void_reason ? `: ${item.r.data.void_reason}` : ''}</strong> : null}
-                    {' '}<PendingBadge record={item.r} />
-                  </span>
-                  {item.voidable && !item.r.data.entered_in_error ? <VoidButton record={item.r} /> : null}
-                </li>
-              ))}
-            </ol>
-          );
-        })()}
-      </Section>
+      <Section title="Timeline" id="timeline"><Timeline items={timeline(d)} /></Section>
     </Page>
   );
 }

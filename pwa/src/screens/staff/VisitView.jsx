@@ -114,12 +114,13 @@ function NoAccess({ visit, onDone }) {
   );
 }
 
-function Sign({ visit, user, onDone }) {
+function Sign({ visit, onDone }) {
   const [confirmed, setConfirmed] = useState(false);
   const submit = async (event) => {
     event.preventDefault();
     if (!confirmed) return;
-    await updateRecord('visit', visit.id, { signed_at: new Date().toISOString(), signed_by: user.id });
+    // signed_by is set by the server from the signed-in user; a device may not send it.
+    await updateRecord('visit', visit.id, { signed_at: new Date().toISOString() });
     onDone('Visit signed. It can no longer be changed; use an addendum for corrections.');
   };
   return (
@@ -163,7 +164,7 @@ export function VisitView({ id, user }) {
           ) : null}
           {v.status === 'in_progress' || v.status === 'completed' ? <Outcome visit={visit} onDone={setMessage} /> : null}
           {v.status === 'in_progress' ? <NoAccess visit={visit} onDone={setMessage} /> : null}
-          {v.status === 'completed' || v.status === 'no_access' ? <Sign visit={visit} user={user} onDone={setMessage} /> : null}
+          {v.status === 'completed' || v.status === 'no_access' ? <Sign visit={visit} onDone={setMessage} /> : null}
           {patient ? (
             <p class="actions">
               <a class="button button--secondary" href={`/patients/${patient.id}/falls/new?visit=${visit.id}`}>Falls assessment at this visit</a>
