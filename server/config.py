@@ -73,6 +73,30 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_CLAIM_LEASE_MINUTES": 30,
     # Time zone for reminders that do not name one.
     "REMINDER_DEFAULT_TIMEZONE": "Europe/London",
+    # Hours after a visit's scheduled_end that a still-scheduled visit is escalated as missed.
+    "ESCALATION_MISSED_VISIT_HOURS": 2,
+    # Days the missed-visit scan looks back (older never-updated visits are not escalated).
+    "ESCALATION_MISSED_VISIT_LOOKBACK_DAYS": 7,
+    # Days an active goal may go without a log before it is escalated.
+    "ESCALATION_GOAL_NOT_LOGGED_DAYS": 7,
+    # Hours after a visit ended that its arrival at the server counts as a late sync.
+    "ESCALATION_LATE_SYNC_HOURS": 24,
+    # PAM level at or below which an activation score is escalated.
+    "ESCALATION_ACTIVATION_LOW_LEVEL": 1,
+    # Fall in PAM level from the previous score that is escalated.
+    "ESCALATION_ACTIVATION_DROP_LEVELS": 1,
+    # Minutes after notifying that an unacknowledged urgent escalation is notified again.
+    "ESCALATION_RENOTIFY_URGENT_MINUTES": 30,
+    # Minutes between re-notifications of an unacknowledged emergency escalation.
+    "ESCALATION_RENOTIFY_EMERGENCY_MINUTES": 10,
+    # How many times an unacknowledged emergency escalation is notified again.
+    "ESCALATION_RENOTIFY_EMERGENCY_TIMES": 3,
+    # Hours after notifying that an unacknowledged routine escalation is notified again.
+    "ESCALATION_RENOTIFY_ROUTINE_HOURS": 24,
+    # Tries per escalation notification when no subscription accepts it (one per tick).
+    "ESCALATION_SEND_ATTEMPTS": 3,
+    # Minutes a claimed notification stays with its sender; then it is sent again.
+    "ESCALATION_CLAIM_LEASE_MINUTES": 30,
     # Seconds between scheduler ticks.
     "SCHEDULER_INTERVAL_SECONDS": 30,
     # Folder of the built PWA served at "/"; defaults to pwa/dist in the source tree.

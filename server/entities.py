@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server import access, audit, permissions
+from server import access, audit, escalation, permissions
 from server.clock import utcnow
 from server.schemas import records as record_schemas
 from sync.registry import EntityType, Registry, ValidationFailed
@@ -68,6 +68,7 @@ def audit_change(ctx: Any, change: Any) -> None:
 BUILTIN_AFTER_APPLY: dict[str, tuple[Callable[[Any, Any], None], ...]] = {
     "patient": (check_nhs_number_unique,),
     "carer_link": (check_carer_link_allowed,),
+    **escalation.HOOKS,  # SPEC §5 rules fired on apply
 }
 
 
