@@ -29,7 +29,7 @@ from typing import Any
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from server import db, notify, reminders, vapid
+from server import db, escalation_jobs, notify, reminders, vapid
 from server.clock import iso, utcnow
 
 log = logging.getLogger("doorstep.scheduler")
@@ -100,6 +100,9 @@ def prune_push_log(app: Flask, now: datetime) -> int:
 
 register_tick_job(run_due_reminders)
 register_tick_job(prune_push_log)
+# Scheduler-found escalations first, so a missed visit is notified in the same tick.
+register_tick_job(escalation_jobs.run_escalation_rules)
+register_tick_job(escalation_jobs.send_escalation_notices)
 
 
 def tick(app: Flask, now: datetime | None = None) -> dict[str, Any]:
