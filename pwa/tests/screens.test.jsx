@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { render } from 'preact';
 import { Report } from '../src/screens/me/Report.jsx';
-import { matchesSearch } from '../src/screens/staff/Caseload.jsx';
+import { matchesSearch, notAnNhsNumber } from '../src/screens/staff/Caseload.jsx';
 import { weekStart } from '../src/screens/me/MyGoals.jsx';
 import { teamCounts } from '../src/screens/coordinator/Dashboard.jsx';
 import { assessmentFields } from '../src/screens/staff/FallsForm.jsx';
@@ -33,6 +33,12 @@ describe('screen helpers', () => {
     expect(matchesSearch(patient, 'LS6 2')).toBe(true);
     expect(matchesSearch(patient, 'brown')).toBe(false);
     expect(matchesSearch(patient, '123')).toBe(false);
+  });
+
+  it('flags a searched ten-digit number that fails the NHS check digit', () => {
+    expect(notAnNhsNumber('943 476 5919')).toBe(false);
+    expect(notAnNhsNumber('943 476 5918')).toBe(true);
+    expect(notAnNhsNumber('94347')).toBe(false);
   });
 
   it('matches path routes with parameters', () => {

@@ -33,12 +33,12 @@ function Messages({ id, hint, error }) {
   );
 }
 
-export function TextField({ name, label, value, onInput, hint, error, type = 'text', required, multiline, ...rest }) {
+export function TextField({ name, label, value, onInput, hint, error, type = 'text', required, multiline, markOptional = true, ...rest }) {
   const [id] = useState(() => uid(name));
   const Tag = multiline ? 'textarea' : 'input';
   return (
     <div class={error ? 'field field--error' : 'field'}>
-      <label for={id}>{label}{required ? null : <span class="optional"> (optional)</span>}</label>
+      <label for={id}>{label}{required || !markOptional ? null : <span class="optional"> (optional)</span>}</label>
       <Messages id={id} hint={hint} error={error} />
       <Tag
         id={id}

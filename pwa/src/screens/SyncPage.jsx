@@ -41,7 +41,8 @@ function Rejected({ item }) {
         <form class="stack" onSubmit={resend}>
           {Object.keys(mutation.fields).map((field) => (
             <TextField key={field} name={field} label={fieldLabel(field)} value={values[field]} onInput={(v) => setValues((cur) => ({ ...cur, [field]: v }))}
-              error={errors[field] ? errorText(errors[field]) : undefined} required={false} />
+              error={errors[field] ? errorText(errors[field]) : undefined} markOptional={false}
+              readOnly={field.endsWith('_id') && !errors[field]} />
           ))}
           <button type="submit" class="button">Send corrected change</button>
         </form>

@@ -5,7 +5,7 @@ import { FallsBadge, ActivationBadge } from '../../components/Badge.jsx';
 import { TextField } from '../../components/fields.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { all, latestByPatient } from '../../lib/queries.js';
-import { fallsResultOf, activationOf } from '../../lib/instruments.js';
+import { fallsResultOf, activationOf, isValidNhsNumber } from '../../lib/instruments.js';
 import { formatNhsNumber, formatDate, fullName } from '../../lib/format.js';
 
 async function caseload() {
@@ -28,6 +28,12 @@ export function matchesSearch(patient, query) {
   return fullName(patient).toLowerCase().includes(q) || `${data.family_name || ''} ${data.given_name || ''}`.toLowerCase().includes(q);
 }
 
+/** Ten digits that fail the Modulus 11 check: almost certainly mistyped. */
+export function notAnNhsNumber(query) {
+  const digits = query.replace(/[\s-]/g, '');
+  return /^\d{10}$/.test(digits) && !isValidNhsNumber(digits);
+}
+
 export function Caseload() {
   const rows = useLive(caseload, [], null);
   const [query, setQuery] = useState('');
@@ -37,7 +43,10 @@ export function Caseload() {
       <div role="search">
         <TextField name="q" label="Search patients" hint="Name, NHS number or postcode" value={query} onInput={setQuery} type="search" required autoComplete="off" />
       </div>
-      <p aria-live="polite" class="hint">{rows ? `${shown.length} of ${rows.length} patients` : 'Loading…'}</p>
+      <p aria-live="polite" class="hint">
+        {rows ? `${shown.length} of ${rows.length} patients` : 'Loading…'}
+        {notAnNhsNumber(query) ? '. The number searched for is not a valid NHS number (check digit): check it was typed correctly.' : ''}
+      </p>
       {rows && shown.length === 0 ? <Empty>No patients match.</Empty> : null}
       <ul class="cards">
         {shown.map(({ patient, falls, activation }) => {
