@@ -95,6 +95,9 @@ describe('session', () => {
     expect(await logout()).toEqual({ loggedOut: false, waiting: 1 });
     expect(server.calls('POST /auth/logout')).toHaveLength(0);
     expect(await logout({ force: true })).toEqual({ loggedOut: true, waiting: 1 });
+    const [logoutCall] = server.calls('POST /auth/logout');
+    expect(logoutCall.headers.Authorization).toBe('Bearer access-1');
+    expect(server.calls('POST /auth/refresh')).toHaveLength(0);
     expect(await db.outbox.count()).toBe(1);
     expect(await db.records.count()).toBe(0); // patient data leaves the device
     expect(await getMeta('refresh_token')).toBeUndefined();
@@ -122,6 +125,24 @@ describe('session', () => {
     expect(entry).toMatchObject({ mutation_id: 1, client_id: 'c-new' });
     expect(await getMeta('client_id')).toBe('c-new');
     expect(await getMeta('next_mutation_id')).toBe(2);
+  });
+});
+
+describe('signing out', () => {
+  it('never presents the refresh token after the server session ended', async () => {
+    await signIn(setMeta);
+    let inFlight;
+    server.on('GET /me', () => [401, errorBody(401, 'Session expired.', { token: ['Expired.'] })]);
+    server.on('POST /auth/logout', async () => {
+      // A sync still running when the server ends the session gets a 401 …
+      inFlight = api('/me').catch((err) => err);
+      await inFlight;
+      return [204, null];
+    });
+    await logout();
+    expect((await inFlight).status).toBe(401);
+    // … and must not answer it by presenting the (now dead) refresh token.
+    expect(server.calls('POST /auth/refresh')).toHaveLength(0);
   });
 });
 

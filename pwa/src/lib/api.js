@@ -146,6 +146,27 @@ async function accessToken() {
 }
 
 /**
+ * End this device's session on the server. Tokens are dropped locally first, so a sync
+ * still in flight can never present the refresh token after the server killed it (a
+ * dead refresh token would revoke the device).
+ */
+export async function endSession() {
+  let token = null;
+  try {
+    token = await accessToken();
+  } catch {
+    // offline or already expired: the local session ends anyway
+  }
+  await clearTokens();
+  if (!token) return;
+  try {
+    await send('/auth/logout', { method: 'POST', token });
+  } catch {
+    // offline: the server session dies with its tokens' expiry
+  }
+}
+
+/**
  * Call the API. `auth: false` for login/enrol. Throws ApiError (server said no),
  * NetworkError (unreachable).
  */

@@ -11,7 +11,7 @@
  *    patient records (they come back with the next sign-in's first sync) and tokens.
  */
 import { db, getMeta, setMeta, deleteMeta } from './db.js';
-import { api, storeTokens, clearTokens, ApiError } from './api.js';
+import { api, storeTokens, endSession, ApiError } from './api.js';
 import { renumberForClient } from './outbox.js';
 
 export class OwnerMismatch extends Error {
@@ -85,16 +85,11 @@ export async function login({ username, password, deviceName }) {
 export async function logout({ force = false } = {}) {
   const waiting = await unsentCount();
   if (waiting > 0 && !force) return { loggedOut: false, waiting };
-  try {
-    await api('/auth/logout', { method: 'POST' });
-  } catch {
-    // Offline or already expired: the local session ends anyway; tokens are dropped.
-  }
+  await endSession();
   await db.transaction('rw', db.records, db.meta, async () => {
     await db.records.clear();
     await deleteMeta('cursor', 'user', 'last_sync_at', 'push_subscription', 'chosen_patient_id');
     if (waiting === 0) await deleteMeta('owner');
   });
-  await clearTokens();
   return { loggedOut: true, waiting };
 }

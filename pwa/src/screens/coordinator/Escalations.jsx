@@ -17,6 +17,8 @@ async function load() {
   return { escalations, patients: new Map(patients.map((p) => [p.id, p])) };
 }
 
+const PAGE = 50;
+
 export function sortEscalations(list) {
   return [...list].sort((a, b) => (SEVERITY_ORDER[a.data.severity] ?? 9) - (SEVERITY_ORDER[b.data.severity] ?? 9)
     || String(b.updated_at || '').localeCompare(String(a.updated_at || '')));
@@ -48,6 +50,7 @@ export function Escalations() {
   const [status, setStatus] = useState('open');
   const [severity, setSeverity] = useState('');
   const [message, setMessage] = useState('');
+  const [limit, setLimit] = useState(PAGE);
   const list = d ? sortEscalations(d.escalations.filter((e) => (!status || e.data.status === status) && (!severity || e.data.severity === severity))) : [];
   return (
     <Page title="Escalations">
@@ -56,10 +59,10 @@ export function Escalations() {
         <SelectField name="severity" label="Severity" placeholder="All severities" options={SEVERITY} value={severity} onInput={setSeverity} required />
       </div>
       <Notice kind="success">{message}</Notice>
-      <p class="hint" aria-live="polite">{d ? `${list.length} shown` : 'Loading…'}</p>
+      <p class="hint" aria-live="polite">{d ? `${list.length} match${list.length === 1 ? 'es' : ''}, most severe first` : 'Loading…'}</p>
       {d && list.length === 0 ? <Empty>No escalations match.</Empty> : null}
       <ul class="cards">
-        {list.map((e) => {
+        {list.slice(0, limit).map((e) => {
           const patient = d.patients.get(e.patient_id);
           return (
             <li class={`card card--sev-${e.data.severity}`} key={e.id}>
@@ -88,6 +91,9 @@ export function Escalations() {
           );
         })}
       </ul>
+      {list.length > limit ? (
+        <button type="button" class="button button--secondary" onClick={() => setLimit(limit + PAGE)}>Show more ({list.length - limit} not shown)</button>
+      ) : null}
     </Page>
   );
 }
