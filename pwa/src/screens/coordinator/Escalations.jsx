@@ -59,7 +59,7 @@ export function Escalations() {
         <SelectField name="severity" label="Severity" placeholder="All severities" options={SEVERITY} value={severity} onInput={setSeverity} required />
       </div>
       <Notice kind="success">{message}</Notice>
-      <p class="hint" aria-live="polite">{d ? `${list.length} match${list.length === 1 ? 'es' : ''}, most severe first` : 'Loading…'}</p>
+      <p class="hint" aria-live="polite">{d ? `${list.length} escalation${list.length === 1 ? '' : 's'}, most severe first` : 'Loading…'}</p>
       {d && list.length === 0 ? <Empty>No escalations match.</Empty> : null}
       <ul class="cards">
         {list.slice(0, limit).map((e) => {
