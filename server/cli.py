@@ -62,6 +62,9 @@ def serve(host: str, port: int, workers: int) -> None:
                 "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
                 "timeout": 60,
                 "graceful_timeout": 10,
+                # Per instance: the default (~/.gunicorn/gunicorn.ctl) is shared by every
+                # gunicorn of the user, so a second instance would take over the first's.
+                "control_socket": str(Path(app.config["INSTANCE"]) / "gunicorn.ctl"),
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)
