@@ -38,10 +38,66 @@ describe('push', () => {
     ]);
     expect(await db.outbox.count()).toBe(0);
     const record = await db.records.get(['visit', 'v-1']);
-    expect(record.version).toBe(6);
     expect(record.pending).toBe(0);
     expect(record.data).toMatchObject({ status: 'in_progress', notes: 'new' });
+    // The server copy stays the pulled one (v4); the applied edits wait for the pull.
+    expect(record.version).toBe(4);
+    expect(record.base.data).toMatchObject({ status: 'scheduled', notes: 'old' });
+    expect(record.acked.map((a) => [a.mutation_id, a.version])).toEqual([[1, 5], [2, 6]]);
     expect(call.headers.Authorization).toBe('Bearer access-1');
+  });
+
+  it('never bases a new edit on a pushed version the device has not pulled', async () => {
+    // This device holds v4. Another device then sets notes (v5, not pulled here). This
+    // device's status change is applied as v6, a version that includes those notes.
+    await seed(wire('visit', 'v-1', 4, { patient_id: 'p-1', notes: 'old', status: 'scheduled' }));
+    await updateRecord('visit', 'v-1', { status: 'in_progress' });
+    server.on('POST /sync/push', ({ body }) => [200, {
+      last_mutation_id: 1, results: [{ mutation_id: body.mutations[0].mutation_id, status: 'applied', version: 6 }],
+    }]);
+    await pushOutbox();
+    // Offline now: the nurse edits the notes she sees ('old'). That edit was made on v4;
+    // sending base_version 6 would let it silently overwrite the other device's notes.
+    await updateRecord('visit', 'v-1', { notes: 'mine' });
+    const [edit] = await db.outbox.toArray();
+    expect(edit.base_version).toBe(4);
+    const record = await db.records.get(['visit', 'v-1']);
+    expect(record.base).toMatchObject({ version: 4, data: { notes: 'old', status: 'scheduled' } });
+    expect(record.data).toMatchObject({ notes: 'mine', status: 'in_progress' });
+  });
+
+  it('keeps its applied change over an older pulled copy, and drops it once a pull includes it', async () => {
+    await seed(wire('goal', 'g-1', 2, { patient_id: 'p-1', title: 'Walk', times_per_week: 3 }));
+    await updateRecord('goal', 'g-1', { times_per_week: 5 });
+    server.on('POST /sync/push', () => [200, { last_mutation_id: 1, results: [{ mutation_id: 1, status: 'applied', version: 4 }] }]);
+    await pushOutbox();
+    // A page with v3 (another device's title change, before ours) keeps our change on top.
+    await applyPullPage({ changes: [wire('goal', 'g-1', 3, { patient_id: 'p-1', title: 'Walk far', times_per_week: 3 })], evictions: [], cursor: 'c', has_more: true });
+    let record = await db.records.get(['goal', 'g-1']);
+    expect(record.data).toMatchObject({ title: 'Walk far', times_per_week: 5 });
+    expect(record.version).toBe(3);
+    // v4 holds our change: the server copy takes over and later edits are based on it.
+    await applyPullPage({ changes: [wire('goal', 'g-1', 4, { patient_id: 'p-1', title: 'Walk far', times_per_week: 5 })], evictions: [], cursor: 'd', has_more: false });
+    record = await db.records.get(['goal', 'g-1']);
+    expect(record.acked).toEqual([]);
+    expect(record.data).toMatchObject({ title: 'Walk far', times_per_week: 5 });
+    await updateRecord('goal', 'g-1', { times_per_week: 6 });
+    expect((await db.outbox.toArray()).map((e) => e.base_version)).toEqual([4]);
+  });
+
+  it('keeps showing an applied create until the pull brings it, then edits build on the pulled version', async () => {
+    const id = await createRecord('goal', { patient_id: 'p-1', title: 'Walk', times_per_week: 3 });
+    server.on('POST /sync/push', () => [200, { last_mutation_id: 1, results: [{ mutation_id: 1, status: 'applied', version: 1 }] }]);
+    await pushOutbox();
+    let record = await db.records.get(['goal', id]);
+    expect(record).toMatchObject({ base: null, pending: 0, data: { title: 'Walk' } });
+    await updateRecord('goal', id, { title: 'Walk daily' });
+    expect((await db.outbox.toArray()).map((e) => [e.op, e.base_version])).toEqual([['update', 0]]);
+    server.on('POST /sync/push', () => [200, { last_mutation_id: 2, results: [{ mutation_id: 2, status: 'applied', version: 2 }] }]);
+    await pushOutbox();
+    await applyPullPage({ changes: [wire('goal', id, 2, { patient_id: 'p-1', title: 'Walk daily', times_per_week: 3 })], evictions: [], cursor: 'c', has_more: false });
+    record = await db.records.get(['goal', id]);
+    expect(record).toMatchObject({ version: 2, acked: [], data: { title: 'Walk daily' } });
   });
 
   it('keeps a rejected mutation with the server field errors, never dropping it', async () => {

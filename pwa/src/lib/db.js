@@ -3,9 +3,12 @@
  *
  * Stores (schema version 1):
  *  - records  [entity+id] → {entity, id, patient_id, version, deleted, updated_at,
- *             data, base, pending}. `base` is the last server copy ({version, deleted,
- *             updated_at, data}, null for a record the server has not accepted yet);
- *             `data`/`deleted` are the local view = base + pending outbox edits, in order.
+ *             data, base, acked, pending}. `base` is the last *pulled* server copy
+ *             ({version, deleted, updated_at, data}, exactly as the server sent it; null
+ *             before one arrived); `acked` the device's own mutations the server applied
+ *             that no pulled copy includes yet ({mutation_id, op, fields, version});
+ *             `data`/`deleted` are the local view = base + acked + pending outbox edits,
+ *             in order; `version` is base.version, the base_version for new edits.
  *  - outbox   mutation_id → one queued domain mutation (see outbox.js).
  *  - meta     key → value: client_id, next_mutation_id, cursor, last_sync_at, user,
  *             tokens, owner (whose unsent changes the outbox holds).
@@ -14,8 +17,11 @@
  *
  * Invariants: a local edit and its outbox entry are written in one transaction
  * (outbox.js); no transaction ever awaits a network call (callers fetch first, then
- * open a transaction to store what came back). Schema changes are new `db.version(n)`
- * blocks, never edits of old ones.
+ * open a transaction to store what came back). `base.version` only ever comes from a
+ * pulled copy, never from a push result: a push result's version can include other
+ * devices' changes the device has not seen, and an edit based on it would hide them
+ * from the server's conflict check. Schema changes are new `db.version(n)` blocks,
+ * never edits of old ones.
  */
 import Dexie from 'dexie';
 
@@ -74,19 +80,30 @@ export function rebase(base, pending) {
 }
 
 /**
- * Store the local view of (entity, id) from its server copy and pending edits, or
- * remove it when nothing is left to show. Call inside a transaction on records.
+ * The device's own applied mutations still worth overlaying on a pulled copy of
+ * `version`: those the server applied at a later version (the pulled copy predates them).
  */
-export async function writeMaterialised(entity, id, base, pending) {
-  if (!base && pending.length === 0) {
+export function ackedAfter(acked, version) {
+  return (acked || []).filter((a) => a.version > version);
+}
+
+/**
+ * Store the local view of (entity, id) from its pulled server copy, the device's own
+ * applied-but-not-yet-pulled mutations (`acked`) and pending edits, or remove it when
+ * nothing is left to show. Call inside a transaction on records.
+ */
+export async function writeMaterialised(entity, id, base, pending, acked = []) {
+  const overlay = [...acked, ...pending];
+  if (!base && overlay.length === 0) {
     await db.records.delete([entity, id]);
     return null;
   }
-  if (base && base.deleted && pending.length === 0) {
+  const { data, deleted } = rebase(base, overlay);
+  if (deleted && pending.length === 0) {
+    // Deleted on the server (pulled tombstone, or our applied delete): nothing to show.
     await db.records.delete([entity, id]);
     return null;
   }
-  const { data, deleted } = rebase(base, pending);
   const record = {
     entity,
     id,
@@ -95,6 +112,7 @@ export async function writeMaterialised(entity, id, base, pending) {
     deleted,
     data,
     base,
+    acked,
     pending: pending.length,
   };
   const patientId = patientIdOf(entity, id, data);

@@ -5,8 +5,9 @@
  *  - mutation ids count up from 1 per client_id with no gaps (`meta.next_mutation_id`);
  *  - the edit to the local record and its outbox entry are one IndexedDB transaction,
  *    so a crash never leaves one without the other;
- *  - base_version is the server version the edit was made on (0 before the server has
- *    the record). Edits are never coalesced: each keeps its own base_version, and the
+ *  - base_version is the version of the last *pulled* server copy the edit was made on
+ *    (0 before one arrived), never a version from a push result, whose data the device
+ *    may not hold. Edits are never coalesced: each keeps its own base_version, and the
  *    server never lets a device's earlier mutations conflict with its later ones.
  */
 import { db, getMeta, setMeta, pendingFor, writeMaterialised } from './db.js';
@@ -44,7 +45,7 @@ export async function queueMutation({ entity, id, op, fields = {}, clientTime })
       client_time: clientTime || new Date().toISOString(),
     };
     const pending = [...(await pendingFor(entity, id)), queued];
-    await writeMaterialised(entity, id, existing?.base ?? null, pending);
+    await writeMaterialised(entity, id, existing?.base ?? null, pending, existing?.acked ?? []);
     await db.outbox.add(queued); // if this fails, the record write above is rolled back
     await setMeta('next_mutation_id', mutationId + 1);
     return queued;
@@ -100,7 +101,8 @@ export async function resendRejected(mutationId, correctedFields) {
   const { entity, id, op } = rejected.mutation;
   const local = await db.records.get([entity, id]);
   // Once the server holds the record, a correction is an update on its current version.
-  const resendOp = op === 'delete' ? 'delete' : local?.base ? 'update' : 'create';
+  const onServer = Boolean(local?.base) || Boolean(local?.acked?.length);
+  const resendOp = op === 'delete' ? 'delete' : onServer ? 'update' : 'create';
   await db.transaction('rw', db.records, db.outbox, db.meta, db.rejected, async () => {
     await db.rejected.delete(mutationId);
     await queueMutation({ entity, id, op: resendOp, fields: correctedFields });

@@ -4,8 +4,11 @@
  * Invariants:
  *  - push before pull, one run at a time; runs on start, on `online`, every 60 s while
  *    the app is open, soon after a local edit, and on "Sync now";
- *  - push results: applied → entry leaves the outbox and the record's server copy moves
- *    to the returned version; conflict → entry leaves the outbox, the server's value
+ *  - push results: applied → entry leaves the outbox and joins the record's `acked`
+ *    overlay until a pulled copy at or after the returned version replaces it; the
+ *    server copy (`base`) and so the base_version of new edits stay at the last pulled
+ *    version, because the returned version can include other devices' changes this
+ *    device has not seen; conflict → entry leaves the outbox, the server's value
  *    stays (the conflict record arrives by pull); rejected → entry moves to `rejected`
  *    with the server's field errors (never dropped silently); out_of_order → stop, retry
  *    on the next run;
@@ -15,7 +18,7 @@
  *  - 410 reset_required → drop records and cursor, keep the outbox, pull from scratch;
  *    426 → the app must be updated; pushing stops until then.
  */
-import { db, getMeta, setMeta, deleteMeta, pendingFor, writeMaterialised } from './db.js';
+import { db, getMeta, setMeta, deleteMeta, pendingFor, writeMaterialised, ackedAfter } from './db.js';
 import { api, ApiError, NetworkError } from './api.js';
 import { toWire, onQueued } from './outbox.js';
 import { BUILD_ID } from './build.js';
@@ -40,14 +43,17 @@ export async function applyPushResults(batch, response) {
       }
       await db.outbox.delete(entry.mutation_id);
       const local = await db.records.get([entry.entity, entry.id]);
-      let base = local ? local.base : null;
+      const base = local ? local.base : null;
+      let acked = local ? local.acked || [] : [];
       if (result.status === 'applied') {
-        base = {
-          version: result.version ?? (base ? base.version : 0),
-          deleted: entry.op === 'delete',
-          updated_at: base ? base.updated_at : null,
-          data: { ...(base ? base.data : {}), ...entry.fields },
-        };
+        // Keep showing our change until the pull brings the server copy that has it,
+        // but never take result.version as our base: it can cover other devices'
+        // changes we have not pulled, and an edit "based" on it would overwrite them
+        // without a conflict.
+        const pulled = base ? base.version : 0;
+        const version = typeof result.version === 'number' ? result.version : pulled + 1;
+        const ack = { mutation_id: entry.mutation_id, op: entry.op, fields: entry.fields, version };
+        acked = ackedAfter([...acked, ack], pulled);
       } else if (result.status === 'rejected') {
         await db.rejected.put({
           mutation_id: entry.mutation_id,
@@ -59,7 +65,7 @@ export async function applyPushResults(batch, response) {
         });
       }
       // conflict: the server kept its value; our copy waits for the pull to bring it.
-      if (local) await writeMaterialised(entry.entity, entry.id, base, await pendingFor(entry.entity, entry.id));
+      if (local) await writeMaterialised(entry.entity, entry.id, base, await pendingFor(entry.entity, entry.id), acked);
     }
     if (typeof response.last_mutation_id === 'number') await setMeta('server_last_mutation_id', response.last_mutation_id);
     return { outOfOrder };
@@ -115,7 +121,8 @@ export async function applyPullPage(page) {
         updated_at: change.updated_at ?? null,
         data: change.data || {},
       };
-      await writeMaterialised(change.entity, change.id, base, await pendingFor(change.entity, change.id));
+      const acked = ackedAfter(local ? local.acked : [], change.version);
+      await writeMaterialised(change.entity, change.id, base, await pendingFor(change.entity, change.id), acked);
     }
     for (const eviction of page.evictions || []) {
       if (eviction.entity === 'patient') {
