@@ -9,6 +9,7 @@ and one last pull, the puller's copy must equal the server's state exactly.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from sync_helpers import Device, make_registry, make_store, nurse, seed_patient, server_view
@@ -19,12 +20,34 @@ BATCHES = 60
 PER_BATCH = 8
 
 
-def writer(path: Any, user: str, start: threading.Barrier, errors: list[BaseException]) -> None:
+class Progress:
+    """How many pulls the reader has finished; writers wait on it so that pulls really
+    interleave with commits however busy the machine is (not by luck of scheduling)."""
+
+    def __init__(self) -> None:
+        self.pulls = 0
+        self.changed = threading.Condition()
+
+    def pulled(self) -> None:
+        with self.changed:
+            self.pulls += 1
+            self.changed.notify_all()
+
+    def wait_for(self, pulls: int) -> None:
+        deadline = time.monotonic() + 10
+        with self.changed:
+            while self.pulls < pulls and time.monotonic() < deadline:
+                self.changed.wait(0.05)
+
+
+def writer(path: Any, user: str, start: threading.Barrier, progress: Progress,
+           errors: list[BaseException]) -> None:
     try:
         store = SqliteStore.open(path)
         device = Device(store, make_registry(), nurse(user))
         start.wait()
         for batch in range(BATCHES):
+            progress.wait_for(batch // 2)
             mutations = []
             for i in range(PER_BATCH):
                 record_id = f"{user}-{batch}-{i}"
@@ -52,8 +75,10 @@ def test_pulls_skip_nothing_while_two_writers_commit(tmp_path: Any) -> None:
     puller = Device(reader_store, registry, nurse("reader"))
     errors: list[BaseException] = []
     start = threading.Barrier(3)
+    progress = Progress()
     threads = [
-        threading.Thread(target=writer, args=(path, user, start, errors)) for user in ("w1", "w2")
+        threading.Thread(target=writer, args=(path, user, start, progress, errors))
+        for user in ("w1", "w2")
     ]
     for thread in threads:
         thread.start()
@@ -61,6 +86,7 @@ def test_pulls_skip_nothing_while_two_writers_commit(tmp_path: Any) -> None:
     pages_during_writes = 0
     while any(thread.is_alive() for thread in threads):
         pages_during_writes += len(puller.sync(limit=7))
+        progress.pulled()
     for thread in threads:
         thread.join()
     assert errors == []
