@@ -195,6 +195,41 @@ def backup_database(source_path: str, target: Path) -> int:
     return int(pages)
 
 
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: replace the live database.")
+def restore(path: Path, yes: bool) -> None:
+    """Replace the database with a backup (stop `serve` and `scheduler` first)."""
+    if not yes:
+        raise click.ClickException("This replaces the live database. Add --yes to confirm.")
+    app = _app()
+    with app.app_context():
+        restore_database(path, app.config["DB"])
+    _app()  # applies migrations newer than the backup
+    click.echo(f"Restored {path}. Devices will re-pull; their unsent changes are kept.")
+
+
+def restore_database(backup_path: Path, live_path: str) -> None:
+    """Copy a checked backup over the live database, then make every device re-pull."""
+    from server.records import store
+
+    source = sqlite3.connect(backup_path)
+    try:
+        (result,) = source.execute("PRAGMA integrity_check").fetchone()
+        if result != "ok":
+            raise click.ClickException(f"The backup fails its integrity check: {result}")
+        live = db.connect(live_path)
+        try:
+            source.backup(live)
+            with db.write_transaction(live):
+                # Cursors and mutation counters in the backup are older than the devices'.
+                store(live).mark_restored()
+        finally:
+            live.close()
+    finally:
+        source.close()
+
+
 def _describe(errors: dict[str, list[str]]) -> str:
     return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
 

@@ -86,6 +86,11 @@ def _apply_batch(
 ) -> PushResponse:
     client_id = actor.client_id
     last = store.last_mutation_id(client_id)
+    first = min((m.mutation_id for m in request.mutations), default=last + 1)
+    if first > last + 1 and store.restored_gap_allowed(client_id):
+        # The database was restored from a backup older than this device's last push:
+        # continue from where the device is (ids at or below ``last`` still replay).
+        last = first - 1
     replayed = store.stored_results(
         client_id, [m.mutation_id for m in request.mutations if m.mutation_id <= last]
     )

@@ -106,3 +106,51 @@ def test_console_script_is_installed():
                             env={**os.environ}, check=True)
     for command in ("init", "serve", "scheduler", "demo", "user", "team", "backup"):
         assert command in result.stdout
+
+
+def test_restore_makes_devices_re_pull_and_continue_pushing(tmp_path, clock):
+    """After a restore, cursors answer 410 and a device's next mutation ids are accepted
+    even though the restored database remembers fewer; replays are still not re-applied."""
+    import uuid
+
+    from conftest import login, make_patient, make_team, make_user, test_config
+    from test_sync_http import mutation, pull_all, push, visit_fields
+
+    from server.app import create_app
+
+    app = create_app(test_config(tmp_path, clock))
+    client = app.test_client()
+    team = make_team(app)
+    patient = make_patient(app, team)
+    nurse = login(client, make_user(app, "nurse", teams=(team,)).username)
+    vid = str(uuid.uuid4())
+    push(nurse, mutation(1, "visit", vid, **visit_fields(patient)))
+    backup = tmp_path / "backup.db"
+    cli.backup_database(app.config["DB"], backup)
+    push(nurse, mutation(2, "visit", vid, op="update", base=1, notes="after backup"))
+    _, _, cursor = pull_all(nurse)
+
+    clock.advance(minutes=5)
+    with app.app_context():
+        cli.restore_database(backup, app.config["DB"])
+    clock.advance(minutes=1)
+
+    stale = nurse.get("/api/v1/sync/pull", query_string={
+        "client_id": nurse.client_id, "cursor": cursor})
+    assert stale.status_code == 410
+    replay = push(nurse, mutation(1, "visit", vid, **visit_fields(patient))).json
+    assert replay["results"][0]["status"] == "applied"  # the stored result, not re-applied
+    body = push(nurse, mutation(3, "visit", vid, op="update", base=1, notes="later")).json
+    assert body["results"][0]["status"] == "applied"
+    assert body["last_mutation_id"] == 3
+    clock.advance(seconds=1)
+    gap = push(nurse, mutation(5, "visit", vid, op="update", base=2, notes="x")).json
+    assert gap["results"][0]["status"] == "out_of_order"  # only once, right after restore
+
+
+def test_restore_needs_confirmation(instance, tmp_path):
+    run("init")
+    target = tmp_path / "copy.db"
+    run("backup", str(target))
+    assert run("restore", str(target)).exit_code != 0
+    assert run("restore", str(target), "--yes").exit_code == 0

@@ -475,6 +475,25 @@ class SqliteStore:
             "UPDATE sync_meta SET value = ? WHERE key = 'epoch'", (secrets.token_hex(8),)
         )
 
+    def mark_restored(self) -> None:
+        """After a restore from backup: cursors die, and each device may once continue its
+        mutation numbering past what the restored database remembers."""
+        self.rotate_epoch()
+        self.conn.execute(
+            "INSERT INTO sync_meta (key, value) VALUES ('restored_at', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (self.now(),),
+        )
+
+    def restored_gap_allowed(self, client_id: str) -> bool:
+        """True while this client has not pushed since the database was restored."""
+        row = self._row(
+            "SELECT m.value, c.updated_at FROM sync_meta m"
+            " LEFT JOIN sync_clients c ON c.client_id = ? WHERE m.key = 'restored_at'",
+            (client_id,),
+        )
+        return row is not None and (row[1] is None or row[1] < row[0])
+
     def load_scope_set(self, ref: str) -> tuple[str, list[str]] | None:
         row = self._row("SELECT user_id, patient_ids FROM sync_scope_sets WHERE ref = ?", (ref,))
         return (row[0], json.loads(row[1])) if row else None
