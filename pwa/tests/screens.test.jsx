@@ -62,6 +62,10 @@ describe('screen helpers', () => {
 
   it('sends only the goal fields that changed', () => {
     expect(changedFields({ title: 'Walk', times_per_week: 3 }, { title: 'Walk', times_per_week: 4, status: undefined })).toEqual({ times_per_week: 4 });
+    // An empty "Details" box over a goal without a description changes nothing…
+    expect(changedFields({ title: 'Walk', times_per_week: 3 }, { title: 'Walk', description: '', times_per_week: 6 })).toEqual({ times_per_week: 6 });
+    // …but clearing a description that was there does.
+    expect(changedFields({ title: 'Walk', description: 'Slowly' }, { title: 'Walk', description: '' })).toEqual({ description: '' });
   });
 
   it('builds a falls assessment without server-computed or blank optional fields', () => {

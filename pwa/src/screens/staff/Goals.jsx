@@ -32,6 +32,9 @@ export function changedFields(before, after) {
   const out = {};
   for (const [key, value] of Object.entries(after)) {
     if (value === undefined) continue;
+    // A text box left blank over a field the record never had is not a change: sending
+    // it would overwrite (or conflict with) a value another device has set meanwhile.
+    if (value === '' && (before[key] === undefined || before[key] === null)) continue;
     if (JSON.stringify(before[key]) !== JSON.stringify(value)) out[key] = value;
   }
   return out;
