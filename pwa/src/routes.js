@@ -34,10 +34,14 @@ export const ROUTES = [
   ['/goals/:id', GoalEdit, STAFF],
   ['/visits/:id', VisitView, STAFF],
   ['/escalations', Escalations, ['coordinator']],
+  // Where an escalation's push notification leads (server: escalation_jobs.payload_for);
+  // a nurse who is the patient's named care co-ordinator is notified too.
+  ['/escalations/:id', Escalations, STAFF],
   ['/dashboard', Dashboard, ['coordinator']],
   ['/devices', Devices, null],
   ['/conflicts', Conflicts, null],
   ['/me', MyGoals, PEOPLE],
+  ['/goals', MyGoals, PEOPLE], // where a reminder's push notification leads (server: reminders.reminder_payload)
   ['/me/history', History, PEOPLE],
   ['/me/report', Report, PEOPLE, { kind: 'other' }],
   ['/me/reminders', Reminders, PEOPLE],

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render } from 'preact';
 import { Report } from '../src/screens/me/Report.jsx';
 import { matchesSearch, notAnNhsNumber } from '../src/screens/staff/Caseload.jsx';
@@ -8,6 +8,9 @@ import { teamCounts } from '../src/screens/coordinator/Dashboard.jsx';
 import { assessmentFields } from '../src/screens/staff/FallsForm.jsx';
 import { changedFields } from '../src/screens/staff/Goals.jsx';
 import { matchRoute } from '../src/lib/router.js';
+import { ROUTES } from '../src/routes.js';
+import { Escalations } from '../src/screens/coordinator/Escalations.jsx';
+import { MyGoals } from '../src/screens/me/MyGoals.jsx';
 import { parseLike, editableText } from '../src/lib/format.js';
 import { applyPullPage } from '../src/lib/sync.js';
 import { fallsResultOf } from '../src/lib/instruments.js';
@@ -107,5 +110,45 @@ describe('team dashboard counts', () => {
     expect(counts.highRisk).toBe(1); // p-2's high was entered in error
     expect(counts.overdue).toBe(2);
     expect(counts.visitsToday).toBe(1);
+  });
+});
+
+/** The screen App.jsx shows a role at a path (same rule: first route that matches). */
+function screenFor(path, role) {
+  for (const [pattern, Screen, roles] of ROUTES) {
+    const params = matchRoute(pattern, path);
+    if (params && (!roles || roles.includes(role))) return { Screen, params };
+  }
+  return null;
+}
+
+describe('where push notifications lead', () => {
+  it('opens the addresses the server puts in escalation and reminder pushes', () => {
+    // server/escalation_jobs.py payload_for: /escalations/{id}, to coordinators and the
+    // named care co-ordinator (who may be a nurse); server/reminders.py: /goals.
+    for (const role of ['coordinator', 'nurse']) {
+      expect(screenFor('/escalations/e-1', role)).toEqual({ Screen: Escalations, params: { id: 'e-1' } });
+    }
+    for (const role of ['patient', 'carer']) expect(screenFor('/goals', role)).toEqual({ Screen: MyGoals, params: {} });
+    expect(screenFor('/escalations', 'nurse')).toBeNull();
+  });
+
+  it('shows one escalation to a nurse read-only, to a coordinator with its actions', async () => {
+    await applyPullPage({
+      changes: [
+        wire('patient', 'p-1', 1, { given_name: 'Ann', family_name: 'Lee' }),
+        wire('escalation', 'e-1', 1, { patient_id: 'p-1', rule: 'fall_reported', severity: 'emergency', status: 'open' }),
+        wire('escalation', 'e-2', 1, { patient_id: 'p-1', rule: 'missed_visit', severity: 'urgent', status: 'open' }),
+      ],
+      evictions: [], cursor: 'c', has_more: false,
+    });
+    for (const [role, actions] of [['nurse', 0], ['coordinator', 1]]) {
+      const root = document.createElement('div');
+      render(<Escalations id="e-1" user={{ role }} />, root);
+      await vi.waitFor(() => expect(root.textContent).toContain('Fall reported'));
+      expect(root.textContent).not.toContain('Missed visit');
+      expect([...root.querySelectorAll('button')].filter((b) => b.textContent === 'Acknowledge')).toHaveLength(actions);
+      render(null, root);
+    }
   });
 });

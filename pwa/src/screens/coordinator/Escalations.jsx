@@ -1,6 +1,9 @@
 /**
  * Coordinator: the escalations inbox. Acknowledge and resolve go through sync (a
  * status change on the escalation record), so they work offline too.
+ * `/escalations/:id` shows one escalation, whatever its status: it is where a push
+ * notification leads, for coordinators and for a nurse who is the named care
+ * co-ordinator (read-only: only coordinators may change escalations).
  */
 import { useState } from 'preact/hooks';
 import { Page, Empty, Notice } from '../../components/Page.jsx';
@@ -45,22 +48,28 @@ function Resolve({ escalation, onDone }) {
   );
 }
 
-export function Escalations() {
+export function Escalations({ id, user }) {
   const d = useLive(load, [], null);
   const [status, setStatus] = useState('open');
   const [severity, setSeverity] = useState('');
   const [message, setMessage] = useState('');
   const [limit, setLimit] = useState(PAGE);
-  const list = d ? sortEscalations(d.escalations.filter((e) => (!status || e.data.status === status) && (!severity || e.data.severity === severity))) : [];
+  const canAct = !user || user.role === 'coordinator';
+  const shown = (e) => (id ? e.id === id : (!status || e.data.status === status) && (!severity || e.data.severity === severity));
+  const list = d ? sortEscalations(d.escalations.filter(shown)) : [];
   return (
-    <Page title="Escalations">
-      <div class="filters">
-        <SelectField name="status" label="Status" placeholder="All statuses" options={ESCALATION_STATUS} value={status} onInput={setStatus} required />
-        <SelectField name="severity" label="Severity" placeholder="All severities" options={SEVERITY} value={severity} onInput={setSeverity} required />
-      </div>
+    <Page title={id ? 'Escalation' : 'Escalations'}>
+      {id ? (
+        canAct ? <p><a href="/escalations">All escalations</a></p> : null
+      ) : (
+        <div class="filters">
+          <SelectField name="status" label="Status" placeholder="All statuses" options={ESCALATION_STATUS} value={status} onInput={setStatus} required />
+          <SelectField name="severity" label="Severity" placeholder="All severities" options={SEVERITY} value={severity} onInput={setSeverity} required />
+        </div>
+      )}
       <Notice kind="success">{message}</Notice>
-      <p class="hint" aria-live="polite">{d ? `${list.length} escalation${list.length === 1 ? '' : 's'}, most severe first` : 'Loading…'}</p>
-      {d && list.length === 0 ? <Empty>No escalations match.</Empty> : null}
+      {id ? null : <p class="hint" aria-live="polite">{d ? `${list.length} escalation${list.length === 1 ? '' : 's'}, most severe first` : 'Loading…'}</p>}
+      {d && list.length === 0 ? <Empty>{id ? 'This escalation is not on this device. Sync now, or it may be for a patient no longer on your caseload.' : 'No escalations match.'}</Empty> : null}
       <ul class="cards">
         {list.slice(0, limit).map((e) => {
           const patient = d.patients.get(e.patient_id);
@@ -77,7 +86,7 @@ export function Escalations() {
                 {e.data.resolved_at ? ` · resolved ${formatDateTime(e.data.resolved_at)}` : ''}
               </p>
               {e.data.resolution_note ? <p>Resolution: {e.data.resolution_note}</p> : null}
-              {e.data.status !== 'resolved' ? (
+              {canAct && e.data.status !== 'resolved' ? (
                 <div class="actions">
                   {e.data.status === 'open' ? (
                     <button type="button" class="button" onClick={async () => { await updateRecord('escalation', e.id, { status: 'acknowledged' }); setMessage(`Acknowledged: ${label(RULE, e.data.rule)}.`); }}>
