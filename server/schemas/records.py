@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from marshmallow import ValidationError
@@ -152,7 +153,7 @@ def validate_fields(entity: str, op: str, current: Record | None, fields: Any, *
         defaults = {**DEFAULTS.get(entity, {}), **_creation_defaults(entity)}
         raw = {k: v for k, v in raw.items() if not (v is None and k in defaults)}
     try:
-        cleaned: Record = schema_type().load(raw, partial=not creating)
+        cleaned: Record = _schema(entity).load(raw, partial=not creating)
     except ValidationError as exc:
         _refuse_if_locked(entity, current, raw)
         raise _fail(_as_field_errors(exc.messages)) from exc
@@ -175,6 +176,13 @@ def validate_fields(entity: str, op: str, current: Record | None, fields: Any, *
     if actor_id is not None:
         cleaned.update(server_stamps(entity, current, cleaned, actor_id, moment))
     return cleaned
+
+
+@cache
+def _schema(entity: str) -> Any:
+    # One instance per entity: building a marshmallow schema costs more than loading
+    # with it, and ``load`` keeps no state between calls (``partial`` is per call).
+    return SCHEMAS[entity]()
 
 
 def _as_field_errors(messages: Any) -> dict[str, list[str]]:
