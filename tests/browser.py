@@ -15,6 +15,7 @@ is going (see `sync_now`).
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +31,11 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--lang=en-GB",
 ]
+# Date and time inputs in British order, as users here see them (needs Debian's
+# chromium-l10n for the en-GB locale; without it Chromium falls back to en-US).
+CHROMIUM_ENV = {"LANG": "en_GB.UTF-8", "LANGUAGE": "en_GB"}
 AXE = ROOT / "pwa" / "node_modules" / "axe-core" / "axe.min.js"
 DEMO_PASSWORD = "doorstep-demo"  # server/demo.py
 TABLET = {"width": 1024, "height": 768}
@@ -58,7 +63,8 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 def launch_args() -> dict[str, Any]:
-    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True,
+            "env": {**os.environ, **CHROMIUM_ENV}}
 
 
 def pwa_built() -> bool:
@@ -102,6 +108,32 @@ def records(app: Flask, entity: str, **where: Any) -> list[dict[str, Any]]:
         if all(item.get(k) == v for k, v in where.items()):
             out.append(item)
     return out
+
+
+def write(app: Flask, entity: str, fields: dict[str, Any]) -> str:
+    """Write a record as the server does (system actor, through the engine); its id."""
+    from server import db
+    from server.records import write_as_system
+    from sync.registry import SYSTEM
+
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            return write_as_system(conn, SYSTEM, entity, fields)
+
+
+def make_conflict(app: Flask, goal: dict[str, Any]) -> None:
+    """nurse.north1's and nurse.north2's devices change one goal's title from the same
+    version: an open conflict for the Conflicts screen."""
+    from conftest import login
+
+    for n, title in ((1, "Walk to the post box and back"), (2, "Walk to the corner shop")):
+        device = login(app.test_client(), f"nurse.north{n}", DEMO_PASSWORD)
+        response = device.post("/api/v1/sync/push", json={
+            "client_id": device.client_id, "schema_version": 1,
+            "mutations": [{"mutation_id": 1, "entity": "goal", "id": goal["id"], "op": "update",
+                           "base_version": goal["version"], "fields": {"title": title}}]})
+        assert response.status_code == 200, response.json
 
 
 def user_id(app: Flask, username: str) -> str:

@@ -21,43 +21,18 @@ from browser import (
     demo_app,
     launch_args,
     live_server,
+    make_conflict,
     new_device,
     query,
     records,
     sign_in,
     user_id,
+    write,
 )
-from conftest import login
-from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")
-
-DEMO_PASSWORD = "doorstep-demo"
-
-
-def write(app: Flask, entity: str, fields: dict[str, Any]) -> str:
-    from server import db
-    from server.records import write_as_system
-    from sync.registry import SYSTEM
-
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            return write_as_system(conn, SYSTEM, entity, fields)
-
-
-def make_conflict(app: Flask, goal: dict[str, Any]) -> None:
-    """Two nurses' devices change one goal's title from the same version."""
-    for n, title in ((1, "Walk to the post box and back"), (2, "Walk to the corner shop")):
-        device = login(app.test_client(), f"nurse.north{n}", DEMO_PASSWORD)
-        response = device.post("/api/v1/sync/push", json={
-            "client_id": device.client_id, "schema_version": 1,
-            "mutations": [{"mutation_id": 1, "entity": "goal", "id": goal["id"], "op": "update",
-                           "base_version": goal["version"], "fields": {"title": title}}]})
-        assert response.status_code == 200, response.json
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,145 @@
+"""Screenshots of the PWA's main screens for docs/screenshots/ — on demand only:
+
+    DOORSTEP_SCREENSHOTS=1 .venv/bin/python -m pytest tests/test_pwa_screenshots.py
+
+Demo data (seeded, so the same people each time; dates follow today), at tablet
+(1024×768) and phone (390×844) size. Each PNG is the visible screen, not the whole page,
+which keeps it small (checked: under 200 KB).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from browser import (
+    PHONE,
+    ROOT,
+    TABLET,
+    answer,
+    demo_app,
+    launch_args,
+    live_server,
+    make_conflict,
+    new_device,
+    query,
+    records,
+    sign_in,
+    user_id,
+    wait_idle,
+    write,
+)
+from flask import Flask
+from playwright.sync_api import Page, expect, sync_playwright
+
+pytestmark = pytest.mark.skipif(os.environ.get("DOORSTEP_SCREENSHOTS") != "1",
+                                reason="screenshots are made on demand: DOORSTEP_SCREENSHOTS=1")
+
+OUT = ROOT / "docs" / "screenshots"
+MAX_BYTES = 200_000
+
+
+def seeded(tmp_path: Path) -> tuple[Flask, dict[str, str]]:
+    app = demo_app(tmp_path, patients=30)
+    team = query(app, "SELECT id FROM teams WHERE name = 'North Locality'")[0]["id"]
+    patients = sorted(records(app, "patient", team_id=team),
+                      key=lambda p: (p["family_name"], p["given_name"]))
+    nurse = user_id(app, "nurse.north1")
+    day = datetime.now(ZoneInfo("Europe/London")).replace(hour=9, minute=0, second=0,
+                                                          microsecond=0)
+    visits = []
+    for hour, patient, kind in ((0, patients[0], "wound_care"), (2, patients[3], "medication"),
+                                (4, patients[5], "review")):
+        start = day + timedelta(hours=hour)
+        visits.append(write(app, "visit", {
+            "patient_id": patient["id"], "assigned_to": nurse, "visit_type": kind,
+            "status": "scheduled", "scheduled_start": start.isoformat(),
+            "scheduled_end": (start + timedelta(minutes=45)).isoformat()}))
+    goal = next(g for g in records(app, "goal") if g["patient_id"] == patients[0]["id"])
+    make_conflict(app, goal)
+    return app, {"patient": patients[0]["id"], "visit": visits[0]}
+
+
+def falls_answers(page: Page) -> None:
+    page.get_by_label("Falls in the last 12 months").fill("2")
+    answer(page, "Injured in a fall?", "Yes")
+    answer(page, "Unable to get up after a fall without help?", "No")
+    answer(page, "Lost consciousness or suspected blackout with a fall?", "No")
+    answer(page, "Feels unsteady when standing or walking?", "Yes")
+    answer(page, "Worried about falling?", "Yes")
+    page.get_by_label("Timed Up and Go (seconds)").fill("17.5")
+    result = page.locator(".result")
+    expect(result).to_contain_text("Falls risk: High")
+    page.evaluate("() => window.scrollTo(0, 0)")  # side by side on a tablet…
+    if page.viewport_size["width"] < 700:
+        result.scroll_into_view_if_needed()  # …below the questions on a phone
+
+
+def started_visit(page: Page) -> None:
+    start = page.get_by_role("button", name="Start visit")
+    if start.count():  # the other screen size's run may have started it already
+        start.click()
+    page.get_by_label("Visit notes").fill("Dressing changed; wound edges healthy, no signs "
+                                          "of infection. Discussed fluids.")
+    page.get_by_role("group", name="Interventions").get_by_label("Wound care").check()
+    page.get_by_role("heading", level=1).scroll_into_view_if_needed()
+
+
+def fall_answered(page: Page) -> None:
+    answer(page, "Were you hurt?", "Yes")
+    answer(page, "Were you unable to get up on your own?", "No")
+
+
+Prepare = Callable[[Page], None] | None
+SCREENS: list[tuple[str, str | None, str, Prepare]] = [
+    ("login", None, "/login", None),
+    ("nurse-today", "nurse.north1", "/today", None),
+    ("nurse-caseload", "nurse.north1", "/caseload", None),
+    ("nurse-patient", "nurse.north1", "/patients/{patient}", None),
+    ("nurse-visit", "nurse.north1", "/visits/{visit}", started_visit),
+    ("nurse-falls-assessment", "nurse.north1", "/patients/{patient}/falls/new", falls_answers),
+    ("coordinator-dashboard", "coord.north", "/dashboard", None),
+    ("coordinator-escalations", "coord.north", "/escalations", None),
+    ("coordinator-conflicts", "coord.north", "/conflicts", None),
+    ("patient-my-goals", "patient2", "/me", None),
+    ("patient-fall", "patient2", "/fall", fall_answered),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    app, ids = seeded(tmp_path_factory.mktemp("pwa-screenshots"))
+    with live_server(app) as base:
+        yield base, ids
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("tablet", TABLET), ("phone", PHONE)])
+def test_screenshots(site: tuple[str, dict[str, str]], size: str, viewport: dict[str, int]
+                     ) -> None:
+    base, ids = site
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**launch_args())
+        pages: dict[str | None, Any] = {}
+        for name, username, path, prepare in SCREENS:
+            if username not in pages:
+                pages[username] = new_device(browser, viewport).new_page()
+                if username:
+                    sign_in(pages[username], base, username)
+            page = pages[username]
+            page.goto(base + path.format(**ids))
+            expect(page.get_by_role("heading", level=1)).not_to_have_text("Loading…")
+            expect(page.locator("main")).not_to_contain_text("Loading…")
+            if username:
+                wait_idle(page)
+            if prepare:
+                prepare(page)
+            target = OUT / f"{name}-{size}.png"
+            page.screenshot(path=str(target), animations="disabled")
+            assert target.stat().st_size < MAX_BYTES, f"{target.name} is over {MAX_BYTES} bytes"
+        browser.close()
