@@ -112,7 +112,8 @@ class Writer(Protocol):
     """What raising needs: the store, and a way to write as SYSTEM in its transaction
     (``sync.ApplyContext`` in hooks; ``escalation_jobs.SystemWriter`` for the scheduler)."""
 
-    store: Store
+    @property
+    def store(self) -> Store: ...
 
     def apply(self, mutation: Mutation) -> MutationResult: ...
 

@@ -37,7 +37,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -97,13 +97,27 @@ _MISSED_VISITS = (
     "   AND f.source_id = v.id AND f.marker = json_extract(v.data, '$.scheduled_end'))"
     " ORDER BY v.id"
 )
-_ACTIVE_GOALS = (
-    "SELECT g.id, g.patient_id, json_extract(g.data, '$.start_date'),"
-    " (SELECT max(json_extract(l.data, '$.date')) FROM records l"
-    "   WHERE l.entity = 'goal_log' AND json_extract(l.data, '$.goal_id') = g.id"
-    "   AND l.deleted = 0 AND coalesce(json_extract(l.data, '$.entered_in_error'), 0) = 0)"
-    " FROM records g WHERE g.entity = 'goal' AND g.deleted = 0"
-    " AND json_extract(g.data, '$.status') = 'active' ORDER BY g.id"
+# Active goals whose latest live log (or, never logged, start date) is on or before the
+# cutoff date, not yet raised for that date. The latest log is one seek in
+# records_goal_log_live (0005): the WHERE terms match that partial index's, and ``+g.id``
+# drops the column's text affinity, without which SQLite cannot use an index on an
+# expression and would scan every log of every goal.
+_LAPSED_GOALS = (
+    "WITH goals AS MATERIALIZED ("
+    "  SELECT g.id, g.patient_id, json_extract(g.data, '$.start_date') AS start,"
+    "   (SELECT json_extract(l.data, '$.date') FROM records l"
+    "    WHERE l.entity = 'goal_log' AND l.deleted = 0"
+    "    AND coalesce(json_extract(l.data, '$.entered_in_error'), 0) = 0"
+    "    AND json_extract(l.data, '$.goal_id') = +g.id"
+    "    ORDER BY json_extract(l.data, '$.date') DESC LIMIT 1) AS last_log"
+    "  FROM records g WHERE g.entity = 'goal' AND g.deleted = 0"
+    "  AND json_extract(g.data, '$.status') = 'active'),"
+    " counted AS (SELECT id, patient_id, max(start, coalesce(last_log, start)) AS since,"
+    "  last_log IS NOT NULL AS logged FROM goals)"
+    " SELECT id, patient_id, since, logged FROM counted WHERE since <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM escalation_findings f WHERE f.rule = 'goal_not_logged'"
+    "   AND f.source_id = counted.id AND f.marker = counted.since)"
+    " ORDER BY id"
 )
 
 
@@ -154,28 +168,12 @@ def find_missed_visits(conn: sqlite3.Connection, registry: Registry, now: dateti
     return raised
 
 
-def lapsed_goals(conn: sqlite3.Connection, now: datetime, settings: Settings
-                 ) -> list[tuple[str, str, str, bool]]:
-    """(goal id, patient id, date counted from, ever logged) of goals not logged for long."""
-    today = now.astimezone(SERVICE_ZONE).date()
-    limit = timedelta(days=settings.goal_not_logged_days)
-    found = []
-    for goal_id, patient_id, start, last_log in conn.execute(_ACTIVE_GOALS):
-        since = max(d for d in (start, last_log) if d) if (start or last_log) else None
-        if since and today - date.fromisoformat(since) >= limit:
-            found.append((goal_id, patient_id, since, last_log is not None))
-    return found
-
-
 def find_goals_not_logged(conn: sqlite3.Connection, registry: Registry, now: datetime,
                           settings: Settings) -> list[str]:
     """Raise ``goal_not_logged`` for active goals with no log for the configured days."""
-    candidates = [
-        c for c in lapsed_goals(conn, now, settings)
-        if conn.execute(
-            "SELECT 1 FROM escalation_findings WHERE rule = 'goal_not_logged'"
-            " AND source_id = ? AND marker = ?", (c[0], c[2])).fetchone() is None
-    ]
+    today = now.astimezone(SERVICE_ZONE).date()
+    cutoff = today - timedelta(days=settings.goal_not_logged_days)
+    candidates = conn.execute(_LAPSED_GOALS, (cutoff.isoformat(),)).fetchall()
     if not candidates:
         return []
     raised = []

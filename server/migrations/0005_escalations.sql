@@ -42,15 +42,17 @@ CREATE TABLE escalation_findings (
   PRIMARY KEY (rule, source_id, marker)
 );
 
--- The scheduler's scans: visits by status and end, goal logs by goal.
+-- The scheduler's scans: visits by status and end; active goals, each with its latest
+-- live log found by one seek (the partial index holds only live, non-voided logs).
 CREATE INDEX records_visit_status_end
   ON records (json_extract(data, '$.status'), json_extract(data, '$.scheduled_end'))
   WHERE entity = 'visit';
 CREATE INDEX records_goal_status
   ON records (json_extract(data, '$.status')) WHERE entity = 'goal';
-CREATE INDEX records_goal_log_goal
+CREATE INDEX records_goal_log_live
   ON records (json_extract(data, '$.goal_id'), json_extract(data, '$.date'))
-  WHERE entity = 'goal_log';
+  WHERE entity = 'goal_log' AND deleted = 0
+  AND coalesce(json_extract(data, '$.entered_in_error'), 0) = 0;
 -- Finding a patient's open escalation of a rule (deduplication).
 CREATE INDEX records_escalation_rule
   ON records (patient_id, json_extract(data, '$.rule')) WHERE entity = 'escalation';
