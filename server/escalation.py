@@ -177,8 +177,9 @@ def raise_escalation(writer: Writer, finding: Finding, now: datetime,
     writer.apply(Mutation("escalation", escalation_id, "update", fields, base_version=None))
     if raised:
         cancel_notices(conn, escalation_id, now)
-        schedule_notices(conn, escalation_id, "severity_raised", finding.severity, now,
-                         settings)
+        # Nobody told yet (e.g. two reports in one sync batch): it is still news.
+        kind = "severity_raised" if _notice_sent(conn, escalation_id) else "opened"
+        schedule_notices(conn, escalation_id, kind, finding.severity, now, settings)
     return escalation_id
 
 
@@ -199,6 +200,13 @@ def schedule_notices(conn: sqlite3.Connection, escalation_id: str, kind: str,
     )
     if has_request_context():
         g.setdefault(PROMPT_NOTICES, []).append(rows[0][0])
+
+
+def _notice_sent(conn: sqlite3.Connection, escalation_id: str) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM escalation_notifications WHERE escalation_id = ?"
+        " AND status NOT IN ('due', 'cancelled') LIMIT 1", (escalation_id,),
+    ).fetchone() is not None
 
 
 def cancel_notices(conn: sqlite3.Connection, escalation_id: str, now: datetime) -> int:

@@ -269,6 +269,22 @@ def test_an_occurrence_that_raises_severity_is_notified_at_once_and_rescheduled(
     assert esc["occurrences"] == 3 and esc["severity"] == "emergency"
 
 
+def test_falls_reported_together_are_one_new_notice_at_the_worst_severity(
+        app, client, push_service, world):
+    patient_user = make_user(app, "patient", patient_id=world["patient"])
+    session = login(client, patient_user.username)
+    answer = push(session,
+                  mutation(1, "self_report", str(uuid.uuid4()), **fall(world["patient"])),
+                  mutation(2, "self_report", str(uuid.uuid4()),
+                           **fall(world["patient"], unable_to_get_up=True)))
+    answer.close()
+    [got] = arrived(push_service, world["coordinator_browser"])
+    assert got.payload["title"].startswith("Emergency")
+    assert got.payload["body"].startswith("A new escalation")
+    [esc] = escalations(app)
+    assert (esc["occurrences"], esc["severity"]) == (2, "emergency")
+
+
 # -- sending once, and at least once --------------------------------------------------------------
 
 
