@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,6 +95,8 @@ _MISSED_VISITS = (
     " AND json_extract(v.data, '$.scheduled_end') > ?"
     " AND NOT EXISTS (SELECT 1 FROM escalation_findings f WHERE f.rule = 'missed_visit'"
     "   AND f.source_id = v.id AND f.marker = json_extract(v.data, '$.scheduled_end'))"
+    " AND EXISTS (SELECT 1 FROM records p WHERE p.entity = 'patient'"
+    "   AND p.id = v.patient_id AND p.deleted = 0)"
     " ORDER BY v.id"
 )
 # Active goals whose latest live log (or, never logged, start date) is on or before the
@@ -117,28 +119,38 @@ _LAPSED_GOALS = (
     " SELECT id, patient_id, since, logged FROM counted WHERE since <= ?"
     " AND NOT EXISTS (SELECT 1 FROM escalation_findings f WHERE f.rule = 'goal_not_logged'"
     "   AND f.source_id = counted.id AND f.marker = counted.since)"
+    " AND EXISTS (SELECT 1 FROM records p WHERE p.entity = 'patient'"
+    "   AND p.id = counted.patient_id AND p.deleted = 0)"
     " ORDER BY id"
 )
 
 
-def _claim_finding(writer: SystemWriter, rule: str, source_id: str, marker: str,
-                   finding: Finding, now: datetime, settings: Settings) -> str | None:
-    """Raise ``finding`` unless this (rule, source, marker) was already raised."""
-    conn = writer.store.conn
-    seen = conn.execute(
-        "SELECT 1 FROM escalation_findings WHERE rule = ? AND source_id = ? AND marker = ?",
-        (rule, source_id, marker),
-    ).fetchone()
-    if seen:
-        return None  # another scheduler got there first
-    escalation_id = raise_escalation(writer, finding, now, settings)
-    if escalation_id is not None:
-        conn.execute(
-            "INSERT INTO escalation_findings (rule, source_id, marker, escalation_id, found_at)"
-            " VALUES (?,?,?,?,?)",
-            (rule, source_id, marker, escalation_id, iso(now)),
-        )
-    return escalation_id
+def _raise_findings(conn: sqlite3.Connection, registry: Registry, now: datetime,
+                    settings: Settings, rule: str, scan: str, params: Sequence[Any],
+                    finding_for: Callable[[sqlite3.Row], tuple[Finding, str]]) -> list[str]:
+    """Raise each new finding of ``scan`` once, recording it in escalation_findings.
+
+    The scan runs first without the write lock (the common case finds nothing); if it
+    finds something it runs again inside the write transaction, so what is raised is
+    what holds now, and a second scheduler that got there first has already recorded it.
+    """
+    if not conn.execute(scan, params).fetchone():
+        return []
+    raised = []
+    writer = SystemWriter(SqliteStore(conn, clock=lambda: now), registry)
+    with db.write_transaction(conn):
+        for row in conn.execute(scan, params).fetchall():
+            finding, marker = finding_for(row)
+            escalation_id = raise_escalation(writer, finding, now, settings)
+            if escalation_id is None:
+                continue
+            conn.execute(
+                "INSERT INTO escalation_findings (rule, source_id, marker, escalation_id,"
+                " found_at) VALUES (?,?,?,?,?)",
+                (rule, finding.source_id, marker, escalation_id, iso(now)),
+            )
+            raised.append(escalation_id)
+    return raised
 
 
 def find_missed_visits(conn: sqlite3.Connection, registry: Registry, now: datetime,
@@ -146,49 +158,31 @@ def find_missed_visits(conn: sqlite3.Connection, registry: Registry, now: dateti
     """Raise ``missed_visit`` for visits still scheduled long after their end."""
     cutoff = now - settings.missed_visit_after
     oldest = cutoff - settings.missed_visit_lookback
-    candidates = conn.execute(_MISSED_VISITS, (iso(cutoff), iso(oldest))).fetchall()
-    if not candidates:
-        return []  # the common case: no write lock taken
-    raised = []
-    store = SqliteStore(conn, clock=lambda: now)
-    writer = SystemWriter(store, registry)
-    with db.write_transaction(conn):
-        for visit_id, patient_id, start, end in candidates:
-            current = store.get_record("visit", visit_id)
-            if current is None or current.deleted or current.data.get("status") != "scheduled":
-                continue  # changed since the scan
-            finding = Finding(patient_id, "missed_visit", "urgent",
-                              f"The visit scheduled for {local_time(start)} to "
-                              f"{local_time(end)} is still not started or recorded.",
-                              "visit", visit_id)
-            found = _claim_finding(writer, "missed_visit", visit_id, end, finding, now,
-                                   settings)
-            if found:
-                raised.append(found)
-    return raised
+
+    def finding_for(row: sqlite3.Row) -> tuple[Finding, str]:
+        visit_id, patient_id, start, end = row
+        reason = (f"The visit scheduled for {local_time(start)} to {local_time(end)} is "
+                  "still not started or recorded.")
+        return Finding(patient_id, "missed_visit", "urgent", reason, "visit", visit_id), end
+
+    return _raise_findings(conn, registry, now, settings, "missed_visit", _MISSED_VISITS,
+                           (iso(cutoff), iso(oldest)), finding_for)
 
 
 def find_goals_not_logged(conn: sqlite3.Connection, registry: Registry, now: datetime,
                           settings: Settings) -> list[str]:
     """Raise ``goal_not_logged`` for active goals with no log for the configured days."""
-    today = now.astimezone(SERVICE_ZONE).date()
-    cutoff = today - timedelta(days=settings.goal_not_logged_days)
-    candidates = conn.execute(_LAPSED_GOALS, (cutoff.isoformat(),)).fetchall()
-    if not candidates:
-        return []
-    raised = []
-    writer = SystemWriter(SqliteStore(conn, clock=lambda: now), registry)
-    with db.write_transaction(conn):
-        for goal_id, patient_id, since, logged in candidates:
-            what = "last logged" if logged else "started"
-            finding = Finding(patient_id, "goal_not_logged", "routine",
-                              f"No log of this goal for {settings.goal_not_logged_days} days "
-                              f"({what} {since}).", "goal", goal_id)
-            found = _claim_finding(writer, "goal_not_logged", goal_id, since, finding, now,
-                                   settings)
-            if found:
-                raised.append(found)
-    return raised
+    days = settings.goal_not_logged_days
+    cutoff = now.astimezone(SERVICE_ZONE).date() - timedelta(days=days)
+
+    def finding_for(row: sqlite3.Row) -> tuple[Finding, str]:
+        goal_id, patient_id, since, logged = row
+        reason = (f"No log of this goal for {days} days "
+                  f"({'last logged' if logged else 'started'} {since}).")
+        return Finding(patient_id, "goal_not_logged", "routine", reason, "goal", goal_id), since
+
+    return _raise_findings(conn, registry, now, settings, "goal_not_logged", _LAPSED_GOALS,
+                           (cutoff.isoformat(),), finding_for)
 
 
 # -- sending -----------------------------------------------------------------------------
