@@ -9,9 +9,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_patient, make_record, make_team, make_user
+from conftest import make_patient, make_record, make_team, make_user, test_config
 
 from server import db, escalation_jobs, records
+from server.app import create_app
 from server.clock import iso
 from sync import SYSTEM, ValidationFailed
 
@@ -511,3 +512,22 @@ def test_an_escalation_rolls_back_with_the_change_that_raised_it(app, world):
             records.write_as_system(conn, SYSTEM, "visit", {"patient_id": world["patient"]},
                                     str(uuid.uuid4()))
     assert (escalations(app), notices(app)) == before
+
+
+def test_thresholds_are_configuration(tmp_path, clock):
+    app = create_app(test_config(tmp_path, clock, ESCALATION_LATE_SYNC_HOURS=48,
+                                 ESCALATION_MISSED_VISIT_HOURS=4,
+                                 ESCALATION_ACTIVATION_LOW_LEVEL=2,
+                                 ESCALATION_GOAL_NOT_LOGGED_DAYS=3))
+    world = make_world(app)
+    patient = world["patient"]
+    ended = at(NOW - timedelta(hours=30))
+    make_record(app, "visit", visit(patient, scheduled_end=ended, ended_at=ended,
+                                    status="completed"))  # 30 h late: fine under 48 h
+    make_record(app, "visit", visit(patient, scheduled_end=at(NOW - timedelta(hours=3))))
+    score(app, patient, 50.0)  # level 2: now low
+    goal(app, patient, "2026-11-21")  # 3 days without a log
+    run_rules(app, NOW)  # the visit is 3 h overdue: not yet missed under 4 h
+    assert sorted(e["rule"] for e in escalations(app)) == ["activation_low", "goal_not_logged"]
+    run_rules(app, NOW + timedelta(hours=1))
+    assert "missed_visit" in {e["rule"] for e in escalations(app)}
