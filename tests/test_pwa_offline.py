@@ -85,17 +85,18 @@ def test_first_sync_shows_progress_then_lists_the_caseload(
 ) -> None:
     app, base = server
     device = new_device(chromium)
-    # Pages of 40 instead of 500, so this small caseload arrives in several pages.
+    # Pages of 25 instead of 500, so this small caseload arrives in several pages.
     device.route("**/api/v1/sync/pull?*", lambda route: route.continue_(
-        url=route.request.url.replace("limit=500", "limit=40")))
+        url=route.request.url.replace("limit=500", "limit=25")))
     device.add_init_script(PROGRESS_RECORDER)
     page = device.new_page()
     sign_in(page, base, "nurse.north1")
 
     progress = page.evaluate("window.__progress")
+    assert progress, "the first sync showed no progress"
     counts = [int(re.match(r"Downloading: ([\d,]+) records received", line)[1].replace(",", ""))
               for line in progress]
-    assert counts[0] == 40 and progress[0].endswith("more to come…"), progress
+    assert counts[0] == 25 and progress[0].endswith("more to come…"), progress
     assert len(counts) >= 3 and counts == sorted(set(counts)), progress
     assert not progress[-1].endswith("more to come…")
     assert counts[-1] == idb_count(page, "records")
