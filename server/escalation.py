@@ -39,6 +39,8 @@ from server.config import DEFAULTS
 from sync import Mutation, MutationResult
 from sync.store import Store
 
+RULES = ("fall_reported", "falls_risk_high", "falls_risk_intermediate", "activation_low",
+         "no_access_visit", "missed_visit", "goal_not_logged", "late_sync")
 SEVERITIES = ("routine", "urgent", "emergency")
 RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 # Rules whose subject is the patient: repeats while open are occurrences of one escalation.

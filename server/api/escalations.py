@@ -28,14 +28,11 @@ from sync import Mutation, NotPermitted, ValidationFailed, apply_mutation, get_r
 
 blp = Blueprint("escalations", __name__, url_prefix="/api/v1", description="Escalations")
 
-RULES = ("fall_reported", "falls_risk_high", "falls_risk_intermediate", "activation_low",
-         "no_access_visit", "missed_visit", "goal_not_logged", "late_sync")
-
 
 class EscalationQuerySchema(page_query()):  # type: ignore[misc]
     status = fields.String(validate=validate.OneOf(["open", "acknowledged", "resolved"]))
     severity = fields.String(validate=validate.OneOf(list(escalation.SEVERITIES)))
-    rule = fields.String(validate=validate.OneOf(RULES))
+    rule = fields.String(validate=validate.OneOf(escalation.RULES))
     patient_id = fields.String()
     team_id = fields.String()
     team = fields.String(metadata={"description": "Same as team_id."})
