@@ -189,5 +189,17 @@ def make_record(app: Flask, entity: str, fields: dict[str, Any],
             return records.write_as_system(conn, SYSTEM, entity, fields, record_id)
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One Debian Chromium for every browser test of the run (see tests/browser.py)."""
+    from browser import launch_args
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_args())
+        yield browser
+        browser.close()
+
+
 def make_patient(app: Flask, team_id: str, **overrides: Any) -> str:
     return make_record(app, "patient", patient_fields(team_id, **overrides))

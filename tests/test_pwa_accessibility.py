@@ -19,7 +19,6 @@ from browser import (
     answer,
     axe_violations,
     demo_app,
-    launch_args,
     live_server,
     make_conflict,
     new_device,
@@ -29,7 +28,7 @@ from browser import (
     user_id,
     write,
 )
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")
@@ -47,14 +46,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     make_conflict(app, next(g for g in records(app, "goal") if g["patient_id"] == patient["id"]))
     with live_server(app) as base:
         yield {"app": app, "base": base, "patient": patient["id"], "visit": visit}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_args())
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import pytest
 from browser import (
     demo_app,
     idb_count,
-    launch_args,
     live_server,
     new_device,
     query,
@@ -28,7 +27,7 @@ from browser import (
     wait_pushed,
 )
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")
@@ -39,14 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, st
     app = demo_app(tmp_path_factory.mktemp("pwa-conflicts"))
     with live_server(app) as base:
         yield app, base
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_args())
-        yield browser
-        browser.close()
 
 
 def north_goals(app: Flask) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ from browser import (
     PHONE,
     answer,
     demo_app,
-    launch_args,
     live_server,
     new_device,
     poll,
@@ -29,7 +28,7 @@ from browser import (
     wait_controlled,
 )
 from flask import Flask
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from server.escalation_jobs import payload_for
 from server.reminders import Occurrence, Reminder, reminder_payload
@@ -43,14 +42,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, st
     app = demo_app(tmp_path_factory.mktemp("pwa-escalations"))
     with live_server(app) as base:
         yield app, base
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_args())
-        yield browser
-        browser.close()
 
 
 def test_a_carers_fall_report_with_injury_reaches_the_coordinators_screen(

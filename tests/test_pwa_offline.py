@@ -23,7 +23,6 @@ from browser import (
     demo_app,
     idb_count,
     idb_meta,
-    launch_args,
     live_server,
     new_device,
     query,
@@ -35,7 +34,7 @@ from browser import (
     wait_controlled,
 )
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")
@@ -59,14 +58,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, st
     app = demo_app(tmp_path_factory.mktemp("pwa-offline"))
     with live_server(app) as base:
         yield app, base
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_args())
-        yield browser
-        browser.close()
 
 
 def team_patients(app: Flask, team: str) -> list[dict[str, Any]]:
