@@ -249,6 +249,17 @@ def answer(page: Any, question: str, choice: str) -> None:
     page.get_by_role("group", name=question).get_by_label(choice, exact=True).check()
 
 
+def answer_falls_history(page: Any, falls: int) -> None:
+    """Fill the falls assessment's history: ``falls`` falls, one with injury, unsteady and
+    worried (with 1 fall that is intermediate or high by gait; with 2, high)."""
+    page.get_by_label("Falls in the last 12 months").fill(str(falls))
+    answer(page, "Injured in a fall?", "Yes")
+    answer(page, "Unable to get up after a fall without help?", "No")
+    answer(page, "Lost consciousness or suspected blackout with a fall?", "No")
+    answer(page, "Feels unsteady when standing or walking?", "Yes")
+    answer(page, "Worried about falling?", "Yes")
+
+
 def go(page: Any, path: str) -> None:
     """Navigate inside the app without reloading it (the router listens to clicks)."""
     page.evaluate("""(path) => {

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from browser import (
     NARROW,
-    answer,
+    answer_falls_history,
     axe_violations,
     demo_app,
     live_server,
@@ -64,12 +64,7 @@ def devices(chromium: Browser, server: dict[str, Any]) -> Iterator[dict[str, Pag
 
 
 def fill_falls_form(page: Page) -> None:
-    page.get_by_label("Falls in the last 12 months").fill("1")
-    answer(page, "Injured in a fall?", "Yes")
-    answer(page, "Unable to get up after a fall without help?", "No")
-    answer(page, "Lost consciousness or suspected blackout with a fall?", "No")
-    answer(page, "Feels unsteady when standing or walking?", "Yes")
-    answer(page, "Worried about falling?", "Yes")
+    answer_falls_history(page, 1)
     expect(page.locator(".result")).to_contain_text("Falls risk:")
 
 

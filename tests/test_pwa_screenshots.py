@@ -22,8 +22,8 @@ from browser import (
     ROOT,
     TABLET,
     answer,
+    answer_falls_history,
     demo_app,
-    launch_args,
     live_server,
     make_conflict,
     new_device,
@@ -35,7 +35,7 @@ from browser import (
     write,
 )
 from flask import Flask
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.skipif(os.environ.get("DOORSTEP_SCREENSHOTS") != "1",
                                 reason="screenshots are made on demand: DOORSTEP_SCREENSHOTS=1")
@@ -66,12 +66,7 @@ def seeded(tmp_path: Path) -> tuple[Flask, dict[str, str]]:
 
 
 def falls_answers(page: Page) -> None:
-    page.get_by_label("Falls in the last 12 months").fill("2")
-    answer(page, "Injured in a fall?", "Yes")
-    answer(page, "Unable to get up after a fall without help?", "No")
-    answer(page, "Lost consciousness or suspected blackout with a fall?", "No")
-    answer(page, "Feels unsteady when standing or walking?", "Yes")
-    answer(page, "Worried about falling?", "Yes")
+    answer_falls_history(page, 2)
     page.get_by_label("Timed Up and Go (seconds)").fill("17.5")
     result = page.locator(".result")
     expect(result).to_contain_text("Falls risk: High")
@@ -119,27 +114,26 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
 
 
 @pytest.mark.parametrize(("size", "viewport"), [("tablet", TABLET), ("phone", PHONE)])
-def test_screenshots(site: tuple[str, dict[str, str]], size: str, viewport: dict[str, int]
-                     ) -> None:
+def test_screenshots(chromium: Any, site: tuple[str, dict[str, str]], size: str,
+                     viewport: dict[str, int]) -> None:
     base, ids = site
     OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_args())
-        pages: dict[str | None, Any] = {}
-        for name, username, path, prepare in SCREENS:
-            if username not in pages:
-                pages[username] = new_device(browser, viewport).new_page()
-                if username:
-                    sign_in(pages[username], base, username)
-            page = pages[username]
-            page.goto(base + path.format(**ids))
-            expect(page.get_by_role("heading", level=1)).not_to_have_text("Loading…")
-            expect(page.locator("main")).not_to_contain_text("Loading…")
+    pages: dict[str | None, Any] = {}
+    for name, username, path, prepare in SCREENS:
+        if username not in pages:
+            pages[username] = new_device(chromium, viewport).new_page()
             if username:
-                wait_idle(page)
-            if prepare:
-                prepare(page)
-            target = OUT / f"{name}-{size}.png"
-            page.screenshot(path=str(target), animations="disabled")
-            assert target.stat().st_size < MAX_BYTES, f"{target.name} is over {MAX_BYTES} bytes"
-        browser.close()
+                sign_in(pages[username], base, username)
+        page = pages[username]
+        page.goto(base + path.format(**ids))
+        expect(page.get_by_role("heading", level=1)).not_to_have_text("Loading…")
+        expect(page.locator("main")).not_to_contain_text("Loading…")
+        if username:
+            wait_idle(page)
+        if prepare:
+            prepare(page)
+        target = OUT / f"{name}-{size}.png"
+        page.screenshot(path=str(target), animations="disabled")
+        assert target.stat().st_size < MAX_BYTES, f"{target.name} is over {MAX_BYTES} bytes"
+    for page in pages.values():
+        page.context.close()
