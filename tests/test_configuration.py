@@ -35,3 +35,18 @@ def test_environment_overrides_are_typed(tmp_path):
 def test_a_bad_value_stops_with_the_key_named():
     with pytest.raises(SystemExit, match="DOORSTEP_LOGIN_MAX_FAILURES"):
         config.load({"DOORSTEP_LOGIN_MAX_FAILURES": "five"})
+
+
+def test_a_postgresql_url_refuses_to_start_and_writes_no_sqlite_file(tmp_path, monkeypatch):
+    """Until the PostgreSQL backend lands, DATABASE_URL must not be silently ignored
+    while the app quietly writes a local SQLite file instead."""
+    from click.testing import CliRunner
+
+    from server import cli
+
+    monkeypatch.setenv("DOORSTEP_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", "postgresql://doorstep@db.example/doorstep")
+    result = CliRunner().invoke(cli.main, ["init"])
+    assert result.exit_code != 0
+    assert "DOORSTEP_DATABASE_URL" in result.output and "PostgreSQL" in result.output
+    assert not (tmp_path / "instance" / "doorstep.db").exists()
