@@ -80,14 +80,15 @@ class Story:
         return make_record(self.at(reached).app, "visit", fields)
 
 
-@pytest.fixture
-def world(app, clock):
+def build_world(app, clock):
+    """The story above; leaves the clock at NOW. Also used by tests/test_pwa_reports.py."""
     north, south = make_team(app, "North"), make_team(app, "South")
     s = Story(app, clock)
-    p = {n: make_patient(app, north) for n in (1, 2, 5)}
-    p[3] = make_patient(app, north, risk_profiling_opt_out=True)
-    p[4] = make_patient(app, north, sharing_objection=True)
-    p[6] = make_patient(app, south)
+    p = {n: make_patient(app, north, given_name=name)
+         for n, name in ((1, "Alma"), (2, "Bridget"), (5, "Enid"))}
+    p[3] = make_patient(app, north, given_name="Cora", risk_profiling_opt_out=True)
+    p[4] = make_patient(app, north, given_name="Dora", sharing_objection=True)
+    p[6] = make_patient(app, south, given_name="Freda")
 
     # Falls and activation (each high/intermediate raises its escalation).
     p1_high = s.falls(p[1], "high", utc(11, 10))
@@ -123,6 +124,11 @@ def world(app, clock):
     s.at(NOW)
     coordinator = make_user(app, "coordinator", teams=(north,))
     return {"north": north, "south": south, "p": p, "coordinator": coordinator}
+
+
+@pytest.fixture
+def world(app, clock):
+    return build_world(app, clock)
 
 
 @pytest.fixture
