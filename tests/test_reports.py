@@ -193,6 +193,16 @@ def test_opting_out_of_risk_profiling_takes_a_patient_out_of_every_week(app, coo
     assert week(body["falls_risk"]["weeks"], "2026-W45")["counts"]["high"] == 0
 
 
+def test_a_sharing_objection_does_not_take_a_patient_out_of_reports(app, coord, world):
+    # Reports stay inside the care team and carry counts only (docs/reports.md): p4, who
+    # objects to sharing, is the one high in W45, and lifting the objection changes nothing.
+    before = report(coord, "caseload")
+    assert week(before["falls_risk"]["weeks"], "2026-W45")["counts"]["high"] == 1
+    write(app, "patient", {"sharing_objection": False}, world["p"][4])
+    after = report(coord, "caseload")
+    assert after["falls_risk"] == before["falls_risk"] and after["patients"] == 4
+
+
 # -- escalations ---------------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 Invariants:
 - a patient with ``risk_profiling_opt_out`` is left out of both mixes (SPEC §1: the NHS
   opt-out for risk stratification); :func:`in_risk_reports` is that rule's one
-  definition on the server (the PWA's dashboard has its own, ``inRiskReports`` in ``pwa/src/lib/reports.js``);
+  definition on the server (the PWA's dashboard has its own: ``inRiskReports`` in
+  ``pwa/src/lib/reports.js``);
 - each week's mix is a snapshot at the week's end (now, for the current week): per
   patient, the latest assessment *assessed* by then counts, whenever it reached the
   server; a patient with none by then is ``not_assessed``;
