@@ -334,3 +334,10 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(app, client):
     rows = csv_rows(session.get("/api/v1/reports/caseload?format=csv"))
     assert rows[0]["teams"] == '\'=HYPERLINK("http://evil.example","Click")'
     assert all(not r["teams"].startswith(("=", "+", "-", "@")) for r in rows)
+
+
+def test_the_reports_are_in_the_openapi_document(client):
+    spec = client.get("/api/v1/openapi.json").json
+    get = spec["paths"]["/api/v1/reports/{name}"]["get"]
+    assert set(get["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert {p["name"] for p in get["parameters"]} >= {"name", "team_id", "format"}

@@ -48,6 +48,10 @@ def _wants_csv(query: dict[str, Any]) -> bool:
 class Report(MethodView):
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.response(200)
+    @blp.doc(responses={"200": {
+        "description": "The report as JSON, or one row per week as CSV (docs/reports.md).",
+        "content": {"application/json": {"schema": {"type": "object"}},
+                    CSV: {"schema": {"type": "string"}}}}})
     def get(self, query: dict[str, Any], name: str) -> Any:
         """A co-ordinator report: caseload, escalations or visits, week by week (JSON or CSV)"""
         actor = auth.require_role("coordinator")
