@@ -316,16 +316,36 @@ def on_visit(ctx: Any, change: Any) -> None:
         _fire(ctx, change, "no_access_visit", "urgent",
               f"No access at the visit scheduled for {local_time(data.get('scheduled_start'))}: "
               "welfare check needed.")
-    if data.get("status") in ENDED_VISIT and before.get("status") not in ENDED_VISIT:
-        ended = data.get("ended_at") or data.get("scheduled_end")
-        if not ended:
-            return
-        late = _when(change) - datetime.fromisoformat(ended)
-        if late > current_settings().late_sync_after:
+    if became_ended(data, before):
+        late = late_sync_delay(data, _when(change), current_settings())
+        if late is not None:
             hours = int(late.total_seconds() // 3600)
             _fire(ctx, change, "late_sync", "routine",
                   f"Visit record reached the server {hours} h after the visit ended "
-                  f"({local_time(ended)}); letters to the GP may be late.")
+                  f"({local_time(visit_ended_at(data))}); letters to the GP may be late.")
+
+
+def became_ended(data: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    """This version of a visit is the one that ended it (completed or no access)."""
+    return data.get("status") in ENDED_VISIT and before.get("status") not in ENDED_VISIT
+
+
+def visit_ended_at(data: Mapping[str, Any]) -> str | None:
+    """When a visit ended: its end time, or the scheduled end if none was recorded."""
+    ended = data.get("ended_at") or data.get("scheduled_end")
+    return str(ended) if ended else None
+
+
+def late_sync_delay(data: Mapping[str, Any], arrived: datetime,
+                    settings: Settings) -> timedelta | None:
+    """late_sync: how long after the visit ended its ending reached the server, when that
+    is longer than the rule allows (None when on time or no end is known). The reports'
+    "late-synced" count uses this same definition."""
+    ended = visit_ended_at(data)
+    if ended is None:
+        return None
+    late = arrived - datetime.fromisoformat(ended)
+    return late if late > settings.late_sync_after else None
 
 
 def on_escalation(ctx: Any, change: Any) -> None:

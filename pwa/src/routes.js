@@ -18,6 +18,7 @@ import { Reminders } from './screens/me/Reminders.jsx';
 import { Upcoming } from './screens/me/Upcoming.jsx';
 import { SyncPage } from './screens/SyncPage.jsx';
 import { Account } from './screens/Account.jsx';
+import { Reports } from './screens/coordinator/Reports.jsx';
 
 const STAFF = ['nurse', 'coordinator'];
 const PEOPLE = ['patient', 'carer'];
@@ -48,6 +49,9 @@ export const ROUTES = [
   ['/me/visits', Upcoming, PEOPLE],
   ['/sync', SyncPage, null],
   ['/account', Account, null],
+  // Co-ordinator reports, and the list behind each dashboard number.
+  ['/reports', Reports, ['coordinator']],
+  ['/dashboard/:list', Dashboard, ['coordinator']],
 ];
 
 export const HOME = { nurse: '/today', coordinator: '/dashboard', patient: '/me', carer: '/me', admin: '/account' };
@@ -55,7 +59,7 @@ export const HOME = { nurse: '/today', coordinator: '/dashboard', patient: '/me'
 // [href, text, style]
 export const NAV = {
   nurse: [['/today', 'Today'], ['/caseload', 'Caseload'], ['/conflicts', 'Conflicts'], ['/account', 'Account']],
-  coordinator: [['/dashboard', 'Dashboard'], ['/escalations', 'Escalations'], ['/caseload', 'Caseload'], ['/today', 'Today'], ['/conflicts', 'Conflicts'], ['/devices', 'Devices'], ['/account', 'Account']],
+  coordinator: [['/dashboard', 'Dashboard'], ['/escalations', 'Escalations'], ['/caseload', 'Caseload'], ['/today', 'Today'], ['/conflicts', 'Conflicts'], ['/devices', 'Devices'], ['/reports', 'Reports'], ['/account', 'Account']],
   patient: [['/me', 'My goals'], ['/me/visits', 'Visits'], ['/me/history', 'History'], ['/me/reminders', 'Reminders'], ['/me/report', 'Tell my team'], ['/fall', 'I’ve had a fall', 'fall'], ['/account', 'Account']],
   carer: [['/me', 'Goals'], ['/me/visits', 'Visits'], ['/me/history', 'History'], ['/me/reminders', 'Reminders'], ['/me/report', 'Tell the team'], ['/fall', 'Report a fall', 'fall'], ['/account', 'Account']],
   admin: [['/devices', 'Devices'], ['/account', 'Account']],
