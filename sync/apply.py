@@ -15,7 +15,10 @@ Invariants:
   (``entered_in_error: true`` + ``void_reason``); they are never deleted;
 - server-only entities are created by the system actor; others may update only the
   entity's ``client_fields``;
-- an edit whose every field already holds the sent value writes nothing;
+- an edit whose every field already holds the sent value writes nothing, but only after
+  validation and permission checks passed (else it would confirm hidden values), and
+  the registry's ``on_unchanged`` hooks see it (the server audits it);
+- a delete is validated like any change (the registry refuses deleting a signed visit);
 - each written version appends one changelog row, then runs the entity's
   registry's ``on_change`` hooks, then the entity's ``after_apply`` hooks, in the
   transaction.
@@ -175,12 +178,16 @@ class _Run:
     ) -> MutationResult:
         fields = dict(mutation.fields)
         self.check_shape(et, current, fields)
-        if all(same_value(current.data.get(k), v) for k, v in fields.items()):
-            if not current.deleted:
-                return self.result(mutation, current.version, [])
+        # Checks first, shortcut after: an unchanged edit must answer exactly as a
+        # changed one would, or it confirms values the actor may not see or write.
         fields = et.validate(self.actor, "update", current.data, fields)
         self.check_patient_unchanged(et, current, fields)
         et.authorize(self.actor, "update", current.data, {**current.data, **fields})
+        if not current.deleted and all(
+            same_value(current.data.get(k), v) for k, v in fields.items()
+        ):
+            self.report_unchanged(mutation, current)
+            return self.result(mutation, current.version, [])
         if current.deleted:
             client_value = {**current.data, **fields}
             cid = self.record_conflict(current, mutation, base, None, client_value, current.version)
@@ -206,6 +213,7 @@ class _Run:
             raise ValidationFailed({"op": ["Append-only records are never deleted; void them."]})
         if et.server_only and not self.system:
             raise ValidationFailed({"op": ["Records of this kind are deleted by the server."]})
+        et.validate(self.actor, "delete", current.data, {})
         if current.deleted:
             return self.result(mutation, current.version, [])
         et.authorize(self.actor, "delete", current.data, current.data)
@@ -361,6 +369,28 @@ class _Run:
         return conflict_id
 
     # -- writing --------------------------------------------------------------------
+
+    def report_unchanged(self, mutation: Mutation, current: StoredRecord) -> None:
+        """An accepted edit that wrote nothing still reaches ``on_unchanged`` (audit)."""
+        change = Change(
+            entity=current.entity,
+            id=current.id,
+            version=current.version,
+            deleted=False,
+            patient_id=current.patient_id,
+            data=dict(current.data),
+            previous=dict(current.data),
+            changed_fields=(),
+            op="update",
+            actor=self.actor,
+            origin=self.origin,
+            mutation_id=mutation.mutation_id,
+            seq=current.seq,
+            updated_at=current.updated_at,
+        )
+        ctx = ApplyContext(self.store, self.registry, self.actor, self.origin, self.scope)
+        for hook in self.registry.on_unchanged:
+            hook(ctx, change)
 
     def write_update(
         self,
