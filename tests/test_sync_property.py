@@ -10,6 +10,10 @@ loop, and checks:
    is held in a conflict record of that mutation, or the mutation was rejected and
    quarantined; every mutation has exactly one stored result;
 3. no mutation wrote more than one version, nor more than one conflict per field.
+
+tests/test_sync_property_http.py runs the same properties through HTTP with the real
+rules, for patient and carer actors too, with forms that open before a pull and save
+after it, lost refresh answers and a restore from backup in the middle.
 """
 
 from __future__ import annotations
