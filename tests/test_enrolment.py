@@ -136,3 +136,39 @@ def test_two_enrolments_at_the_same_moment_use_a_code_once(app, setup, role):
             "SELECT count(*) FROM records WHERE entity = 'carer_link'").fetchone()[0]
     assert accounts == 1
     assert links == (1 if role == "carer" else 0)
+
+
+def test_an_enrolment_that_starts_between_anothers_check_and_use_fails(app, setup):
+    """Two connections, interleaved at the worst moment: the second enrolment runs from
+    start to end just as the first, its code checked, begins to use it."""
+    from server import db, enrolment
+
+    code = invite(setup["nurse"], setup["patient"], role="carer", relationship="son",
+                  consent_basis="patient_consent").json["code"]
+    outcomes: list[object] = []
+    with app.app_context():
+        first, second = db.connect(app.config["DB"]), db.connect(app.config["DB"])
+
+        def attempt(conn, username):
+            try:
+                return enrolment.enrol(conn, "10.0.0.1", code=code, username=username,
+                                       password="sunflower7", display_name="Son").username
+            except enrolment.EnrolmentError as exc:
+                return exc.code
+
+        begins = []
+
+        def between_check_and_use(sql):
+            if sql.startswith("BEGIN"):
+                begins.append(sql)
+                if len(begins) == 2:  # the first's check is committed; its use begins
+                    outcomes.append(attempt(second, "second"))
+
+        first.set_trace_callback(between_check_and_use)
+        outcomes.append(attempt(first, "first"))
+        first.close()
+        second.close()
+        links = db.get_db().execute(
+            "SELECT count(*) FROM records WHERE entity = 'carer_link'").fetchone()[0]
+    assert outcomes == ["second", 422]
+    assert links == 1
