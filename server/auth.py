@@ -3,7 +3,10 @@
 - Tokens are opaque random strings; only their SHA-256 is stored.
 - Access tokens live ACCESS_TOKEN_MINUTES; refresh tokens REFRESH_TOKEN_DAYS and rotate:
   each refresh kills the presented token. A dead refresh token presented again means it
-  was copied, so the whole device is revoked (theft detection, SPEC §3.1).
+  was copied, so the whole device is revoked (theft detection, SPEC §3.1) — except the
+  immediately previous one within REFRESH_GRACE_SECONDS, a retry after a lost answer,
+  which gets the same new pair (server/refresh_grace.py). A logged-out session's
+  tokens fail without revoking the device.
 - The login throttle counts failures in the database, so it holds across every worker.
 - A revoked device answers 401 with ``errors: {"device": "revoked"}``; the PWA wipes.
 """
@@ -15,12 +18,12 @@ import secrets
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, request
 
-from server import accounts
+from server import accounts, refresh_grace
 from server.clock import iso, utcnow
 from server.db import get_db, write_transaction
 from server.errors import fail
@@ -207,6 +210,9 @@ def refresh(conn: sqlite3.Connection, refresh_token: str) -> tuple[str, str, Tok
     if row["revoked_at"] is not None:
         raise AuthError("This device has been signed out.", {"device": "revoked"})
     if row["dead_reason"] == "rotated":
+        replayed = _grace_replay(conn, row, refresh_token)
+        if replayed is not None:
+            return row["user_id"], row["client_id"], replayed
         # Only a copy of the token could still present it: revoke the whole device.
         revoke_device(conn, row["client_id"], "system", "refresh token reused")
         raise AuthError("This device has been signed out.", {"device": "revoked"})
@@ -215,7 +221,34 @@ def refresh(conn: sqlite3.Connection, refresh_token: str) -> tuple[str, str, Tok
     if row["expires_at"] <= iso(utcnow()) or not row["active"]:
         raise AuthError("Session expired. Please log in again.", {"refresh_token": ["Expired."]})
     kill_device_tokens(conn, row["client_id"], "rotated")
-    return row["user_id"], row["client_id"], issue_tokens(conn, row["user_id"], row["client_id"])
+    pair = issue_tokens(conn, row["user_id"], row["client_id"])
+    refresh_grace.remember_successor(
+        conn, refresh_token, row["token_hash"], row["client_id"],
+        pair.access_token, pair.refresh_token, token_hash(pair.refresh_token),
+    )
+    return row["user_id"], row["client_id"], pair
+
+
+def _grace_replay(conn: sqlite3.Connection, row: Any, presented: str) -> TokenPair | None:
+    """The same new pair for a retry within REFRESH_GRACE_SECONDS (a lost answer)."""
+    now = utcnow()
+    try:
+        opened = refresh_grace.grace_replay(
+            conn, row, presented, now, current_app.config["REFRESH_GRACE_SECONDS"]
+        )
+    except refresh_grace.SessionEnded:
+        raise AuthError(
+            "Signed out. Please log in again.", {"refresh_token": ["Expired."]}
+        ) from None
+    if opened is None:
+        return None
+    access = conn.execute(
+        "SELECT expires_at FROM tokens WHERE token_hash = ?", (token_hash(opened["access_token"]),)
+    ).fetchone()
+    remaining = datetime.fromisoformat(access["expires_at"]) - now
+    return TokenPair(
+        opened["access_token"], opened["refresh_token"], max(0, int(remaining.total_seconds()))
+    )
 
 
 def actor_for_token(conn: sqlite3.Connection, access_token: str) -> Actor:

@@ -202,32 +202,19 @@ def restore(path: Path, yes: bool) -> None:
     """Replace the database with a backup (stop `serve` and `scheduler` first)."""
     if not yes:
         raise click.ClickException("This replaces the live database. Add --yes to confirm.")
+    from server.restore import RestoreFailed, restore_database
+
     app = _app()
     with app.app_context():
-        restore_database(path, app.config["DB"])
-    _app()  # applies migrations newer than the backup
-    click.echo(f"Restored {path}. Devices will re-pull; their unsent changes are kept.")
-
-
-def restore_database(backup_path: Path, live_path: str) -> None:
-    """Copy a checked backup over the live database, then make every device re-pull."""
-    from server.records import store
-
-    source = sqlite3.connect(backup_path)
-    try:
-        (result,) = source.execute("PRAGMA integrity_check").fetchone()
-        if result != "ok":
-            raise click.ClickException(f"The backup fails its integrity check: {result}")
-        live = db.connect(live_path)
         try:
-            source.backup(live)
-            with db.write_transaction(live):
-                # Cursors and mutation counters in the backup are older than the devices'.
-                store(live).mark_restored()
-        finally:
-            live.close()
-    finally:
-        source.close()
+            restore_database(path, app.config["DB"])
+        except RestoreFailed as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored {path}. Devices will re-pull; their unsent changes are kept. Accounts,"
+        f" devices and sessions are as they were just before; the replaced database is"
+        f" kept as {app.config['DB']}.pre-restore."
+    )
 
 
 def _describe(errors: dict[str, list[str]]) -> str:

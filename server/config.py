@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_MINUTES": 15,
     # Days a refresh token is valid (each use rotates it).
     "REFRESH_TOKEN_DAYS": 30,
+    # Seconds a just-rotated refresh token still answers the same new pair (lost answers).
+    "REFRESH_GRACE_SECONDS": 60,
     # Failed logins allowed per username and address within the throttle window.
     "LOGIN_MAX_FAILURES": 5,
     # Length of the login throttle window, in minutes.

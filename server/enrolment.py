@@ -4,7 +4,9 @@ A staff member who can see a patient makes a code (valid INVITE_DAYS, single use
 its hash is stored). Enrolling with it creates the account; a patient account is linked
 to its record, a carer account gets an active ``carer_link`` — refused while the patient
 objects to sharing. Failed code attempts count towards the login throttle of the address,
-so codes cannot be guessed at speed.
+so codes cannot be guessed at speed. A code is taken with a conditional UPDATE (``used_at
+IS NULL``) in the transaction that creates the account: of two enrolments at the same
+moment exactly one succeeds; if the account cannot be made, the code stays unused.
 """
 
 from __future__ import annotations
@@ -116,6 +118,15 @@ def enrol(
     if failure is not None:
         raise failure
     with write_transaction(conn):
+        # The check above ran in its own transaction, so another enrolment may have used
+        # the code since: take it with a conditional UPDATE, which exactly one wins.
+        claimed = conn.execute(
+            "UPDATE invites SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+            (iso(utcnow()), invite["code_hash"]),
+        ).rowcount
+        if claimed != 1:
+            problem = "This code has already been used."
+            raise EnrolmentError(422, problem, {"code": [problem]})
         patient = access.patient_data(conn, invite["patient_id"])
         if patient is None:
             raise EnrolmentError(422, "This code is no longer valid.", {"code": ["Invalid."]})
@@ -138,8 +149,7 @@ def enrol(
         except accounts.AccountError as exc:
             raise EnrolmentError(422, "The account details are not valid.", exc.errors) from exc
         conn.execute(
-            "UPDATE invites SET used_at = ?, used_by = ? WHERE code_hash = ?",
-            (iso(utcnow()), user.id, invite["code_hash"]),
+            "UPDATE invites SET used_by = ? WHERE code_hash = ?", (user.id, invite["code_hash"])
         )
         actor = Actor(user.id, role, "enrolment")
         if role == "carer":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server import access, audit, escalation, permissions
+from server import access, audit, escalation, permissions, references
 from server.clock import utcnow
 from server.schemas import records as record_schemas
 from sync.registry import EntityType, Registry, ValidationFailed
@@ -65,6 +65,19 @@ def audit_change(ctx: Any, change: Any) -> None:
     )
 
 
+def audit_unchanged(ctx: Any, change: Any) -> None:
+    """An edit that matched the stored values: written nothing, but asked — audited."""
+    audit.record(
+        ctx.store.conn,
+        change.origin,
+        "update_unchanged",
+        entity=change.entity,
+        record_id=change.id,
+        patient_id=change.patient_id,
+        detail={"version": change.version},
+    )
+
+
 BUILTIN_AFTER_APPLY: dict[str, tuple[Callable[[Any, Any], None], ...]] = {
     "patient": (check_nhs_number_unique,),
     "carer_link": (check_carer_link_allowed,),
@@ -76,7 +89,12 @@ def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
     """Every entity with its rules; ``falls_thresholds`` overrides the instrument's."""
     registry = Registry(scope=access.AccessScope(), scope_entities=SCOPE_ENTITIES)
     for name in ENTITIES:
-        hooks = BUILTIN_AFTER_APPLY.get(name, ()) + tuple(AFTER_APPLY.get(name, ()))
+        # References first: no other hook (escalation rules) acts on a refused change.
+        hooks = (
+            references.HOOKS.get(name, ())
+            + BUILTIN_AFTER_APPLY.get(name, ())
+            + tuple(AFTER_APPLY.get(name, ()))
+        )
         registry.register(
             EntityType(
                 name=name,
@@ -92,4 +110,5 @@ def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
             )
         )
     registry.on_change.append(audit_change)
+    registry.on_unchanged.append(audit_unchanged)
     return registry

@@ -7,7 +7,7 @@ alike, so there is one rule set for every path.
 
 | entity | nurse / coordinator | patient (own) | carer (linked) |
 | --- | --- | --- | --- |
-| patient | create (own teams), update | read (no staff-only fields) | read demographics |
+| patient | create, update, move to own teams | read (no staff-only fields) | read demographics |
 | carer_link | create, update | read | read own link |
 | visit | create, update | read | read times and status only |
 | visit_addendum, falls_assessment, activation_score | create, void | read | — |
@@ -83,12 +83,27 @@ def authorize(entity: str) -> Any:
             return
         if actor.role not in WRITERS.get(entity, frozenset()):
             raise NotPermitted()
-        if entity == "patient" and op == "create" and merged.get("team_id") not in actor.team_ids:
-            raise NotPermitted({"team_id": ["You can only add patients to your own teams."]})
+        if entity == "patient":
+            _check_team_move(actor, current, merged)
         if entity == "reminder" and actor.role in PUBLIC:
             _check_public_reminder(actor, merged)
 
     return check
+
+
+def _check_team_move(actor: Actor, current: Record | None, merged: Record) -> None:
+    """A patient joins (create) or moves to (update) only a team the writer is in.
+
+    Staff belong only to teams that exist, so the team exists; the writer already sees
+    the patient in its old team (else the record is not found), so a move needs
+    membership of both teams and the writer keeps seeing the patient afterwards.
+    """
+    team_id = merged.get("team_id")
+    if current is not None and team_id == current.get("team_id"):
+        return
+    if team_id not in actor.team_ids:
+        message = "You can only add patients to, or move them into, your own teams."
+        raise NotPermitted({"team_id": [message]})
 
 
 def _check_public_reminder(actor: Actor, merged: Record) -> None:

@@ -15,7 +15,10 @@ Invariants:
   (``entered_in_error: true`` + ``void_reason``); they are never deleted;
 - server-only entities are created by the system actor; others may update only the
   entity's ``client_fields``;
-- an edit whose every field already holds the sent value writes nothing;
+- an edit whose every field already holds the sent value writes nothing, but only after
+  validation and permission checks passed (else it would confirm hidden values), and
+  the registry's ``on_unchanged`` hooks see it (the server audits it);
+- a delete is validated like any change (the registry refuses deleting a signed visit);
 - each written version appends one changelog row, then runs the entity's
   registry's ``on_change`` hooks, then the entity's ``after_apply`` hooks, in the
   transaction.
@@ -23,12 +26,12 @@ Invariants:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sync.conflict_entity import CONFLICT, CONFLICT_TYPE, RECORD_FIELD, conflict_fields
+from sync.apply_conflicts import ConflictRecorder
+from sync.conflict_entity import CONFLICT, CONFLICT_TYPE
 from sync.merge import FieldStamp, latest_change_by_other, plan_update, same_value, stamp_fields
 from sync.protocol import Mutation, MutationResult
 from sync.registry import (
@@ -43,6 +46,7 @@ from sync.registry import (
 )
 from sync.scope import ScopeCache
 from sync.store import NewVersion, Store, StoredRecord
+from sync.versions import next_version, trusted_base
 
 VOID_FIELDS = frozenset({"entered_in_error", "void_reason"})
 RESTORE = "restore"  # engine-internal op: undelete (conflict resolution only)
@@ -119,6 +123,7 @@ def apply_mutation(
         op, base = "update", 0
     if current is None:
         raise NotPermitted()
+    base = trusted_base(store, current, base)
     if op == "delete":
         return run.delete(et, mutation, current, base)
     if op == RESTORE:
@@ -128,7 +133,7 @@ def apply_mutation(
     return run.update(et, mutation, current, base)
 
 
-class _Run:
+class _Run(ConflictRecorder):
     """One apply_mutation call: the actor, its scope and the write helpers."""
 
     def __init__(
@@ -166,21 +171,28 @@ class _Run:
             raise NotPermitted({key: ["Not found."]})
         et.authorize(self.actor, "create", None, fields)
         data = {**fields, **et.derive(fields)}
-        stamps = stamp_fields({}, data, 1, self.actor.client_id)
-        self.write(et, mutation, None, 1, False, patient_id, data, stamps, sorted(data), "create")
-        return self.result(mutation, 1, [])
+        version = next_version(self.store, None)
+        stamps = stamp_fields({}, data, version, self.actor.client_id)
+        self.write(
+            et, mutation, None, version, False, patient_id, data, stamps, sorted(data), "create"
+        )
+        return self.result(mutation, version, [])
 
     def update(
         self, et: EntityType, mutation: Mutation, current: StoredRecord, base: int | None
     ) -> MutationResult:
         fields = dict(mutation.fields)
         self.check_shape(et, current, fields)
-        if all(same_value(current.data.get(k), v) for k, v in fields.items()):
-            if not current.deleted:
-                return self.result(mutation, current.version, [])
+        # Checks first, shortcut after: an unchanged edit must answer exactly as a
+        # changed one would, or it confirms values the actor may not see or write.
         fields = et.validate(self.actor, "update", current.data, fields)
         self.check_patient_unchanged(et, current, fields)
         et.authorize(self.actor, "update", current.data, {**current.data, **fields})
+        if not current.deleted and all(
+            same_value(current.data.get(k), v) for k, v in fields.items()
+        ):
+            self.report_unchanged(mutation, current)
+            return self.result(mutation, current.version, [])
         if current.deleted:
             client_value = {**current.data, **fields}
             cid = self.record_conflict(current, mutation, base, None, client_value, current.version)
@@ -206,6 +218,7 @@ class _Run:
             raise ValidationFailed({"op": ["Append-only records are never deleted; void them."]})
         if et.server_only and not self.system:
             raise ValidationFailed({"op": ["Records of this kind are deleted by the server."]})
+        et.validate(self.actor, "delete", current.data, {})
         if current.deleted:
             return self.result(mutation, current.version, [])
         et.authorize(self.actor, "delete", current.data, current.data)
@@ -213,7 +226,7 @@ class _Run:
         if stamp is not None:
             cid = self.record_conflict(current, mutation, base, current.data, None, stamp[0])
             return self.result(mutation, current.version, [cid])
-        version = current.version + 1
+        version = next_version(self.store, current)
         self.write(
             et,
             mutation,
@@ -269,98 +282,29 @@ class _Run:
         if name is not None and name in fields and fields[name] != current.patient_id:
             raise ValidationFailed({name: ["Cannot be changed."]})
 
-    # -- conflicts ------------------------------------------------------------------
-
-    def author_of(self, current: StoredRecord, version: int) -> str | None:
-        entry = self.store.history_entry(current.entity, current.id, version)
-        return entry.author_id if entry else None
-
-    def base_data(self, current: StoredRecord, base: int | None) -> Record | None:
-        if not base:
-            return None
-        entry = self.store.history_entry(current.entity, current.id, base)
-        return None if entry is None or entry.deleted else entry.data
-
-    def field_conflict(
-        self,
-        current: StoredRecord,
-        mutation: Mutation,
-        base: int | None,
-        field: str,
-        server_value: Any,
-        client_value: Any,
-        stamp: FieldStamp,
-    ) -> str:
-        base_data = self.base_data(current, base)
-        return self.new_conflict(
-            current,
-            mutation,
-            base,
-            field,
-            base_data.get(field) if base_data is not None else None,
-            server_value,
-            client_value,
-            self.author_of(current, stamp[0]),
-        )
-
-    def record_conflict(
-        self,
-        current: StoredRecord,
-        mutation: Mutation,
-        base: int | None,
-        server_value: Record | None,
-        client_value: Record | None,
-        server_change_version: int,
-    ) -> str:
-        return self.new_conflict(
-            current,
-            mutation,
-            base,
-            RECORD_FIELD,
-            self.base_data(current, base),
-            server_value,
-            client_value,
-            self.author_of(current, server_change_version),
-        )
-
-    def new_conflict(
-        self,
-        current: StoredRecord,
-        mutation: Mutation,
-        base: int | None,
-        field: str,
-        base_value: Any,
-        server_value: Any,
-        client_value: Any,
-        server_author_id: str | None,
-    ) -> str:
-        conflict_id = str(uuid.uuid4())
-        fields = conflict_fields(
-            entity=current.entity,
-            record_id=current.id,
-            patient_id=current.patient_id,
-            field=field,
-            base_value=base_value,
-            server_value=server_value,
-            client_value=client_value,
-            base_version=base,
-            server_version=current.version,
-            client=self.actor,
-            mutation_id=mutation.mutation_id,
-            server_author_id=server_author_id,
-            created_at=self.store.now(),
-        )
-        apply_mutation(
-            self.store,
-            self.registry,
-            SYSTEM,
-            Mutation(CONFLICT, conflict_id, "create", fields),
-            origin=self.origin,
-            scope=self.scope,
-        )
-        return conflict_id
-
     # -- writing --------------------------------------------------------------------
+
+    def report_unchanged(self, mutation: Mutation, current: StoredRecord) -> None:
+        """An accepted edit that wrote nothing still reaches ``on_unchanged`` (audit)."""
+        change = Change(
+            entity=current.entity,
+            id=current.id,
+            version=current.version,
+            deleted=False,
+            patient_id=current.patient_id,
+            data=dict(current.data),
+            previous=dict(current.data),
+            changed_fields=(),
+            op="update",
+            actor=self.actor,
+            origin=self.origin,
+            mutation_id=mutation.mutation_id,
+            seq=current.seq,
+            updated_at=current.updated_at,
+        )
+        ctx = ApplyContext(self.store, self.registry, self.actor, self.origin, self.scope)
+        for hook in self.registry.on_unchanged:
+            hook(ctx, change)
 
     def write_update(
         self,
@@ -375,7 +319,7 @@ class _Run:
         merged = {**current.data, **fields}
         data = {**merged, **et.derive(merged)}
         changed = [k for k, v in data.items() if not same_value(current.data.get(k), v)]
-        version = current.version + 1
+        version = next_version(self.store, current)
         stamps = stamp_fields(current.meta, changed, version, self.actor.client_id)
         self.write(
             et,

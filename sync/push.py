@@ -91,6 +91,8 @@ def _apply_batch(
         # The database was restored from a backup older than this device's last push:
         # continue from where the device is (ids at or below ``last`` still replay).
         last = first - 1
+    # Results stored by earlier batches, then this batch's own as it goes: a
+    # mutation_id repeated inside one batch replays the earlier result (it was stored).
     replayed = store.stored_results(
         client_id, [m.mutation_id for m in request.mutations if m.mutation_id <= last]
     )
@@ -111,7 +113,9 @@ def _apply_batch(
         else:
             result = _process(store, registry, actor, scope, received, quarantined)
             results.append(result)
-            stored.append((mutation_id, json.dumps(result.to_wire(), separators=(",", ":"))))
+            encoded = json.dumps(result.to_wire(), separators=(",", ":"))
+            stored.append((mutation_id, encoded))
+            replayed[mutation_id] = encoded
             last = mutation_id
     if stored:
         store.store_results(client_id, stored)

@@ -123,6 +123,9 @@ class Registry:
     entities: dict[str, EntityType] = field(default_factory=dict)
     # Called for every applied change, inside the write transaction, before after_apply.
     on_change: list[OnChange] = field(default_factory=list)
+    # Called for an accepted edit whose values all equal the stored ones (nothing is
+    # written; ``change.changed_fields`` is empty): asking is itself worth auditing.
+    on_unchanged: list[OnChange] = field(default_factory=list)
     # Entities whose changes can change who sees which patient (a patient's team_id, a
     # carer_link). A push re-asks ``scope.visible_patient_ids`` after a change to one of
     # them; None means "any entity may", which is always correct but slower.

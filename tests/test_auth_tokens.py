@@ -64,10 +64,11 @@ def test_refresh_rotates_and_the_old_pair_dies(app, client):
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
-def test_reusing_a_dead_refresh_token_revokes_the_device(app, client):
+def test_reusing_a_dead_refresh_token_revokes_the_device(app, client, clock: Clock):
     session = login(client, make_user(app).username)
     stolen = session.refresh_token
     first = client.post("/api/v1/auth/refresh", json={"refresh_token": stolen}).json
+    clock.advance(seconds=61)  # past the grace window for retries of a lost answer
     reuse = client.post("/api/v1/auth/refresh", json={"refresh_token": stolen})
     assert reuse.status_code == 401
     assert reuse.json["errors"] == {"device": "revoked"}
@@ -129,3 +130,92 @@ def test_me_and_bad_headers(app, client):
         response = client.get("/api/v1/me", headers={"Authorization": header})
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+# -- the refresh grace window (a retry after a lost answer is not a theft) ----------------
+
+
+def refresh(client, token):
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+
+def device_revoked(app, client_id):
+    with app.app_context():
+        from server.db import get_db
+
+        row = get_db().execute(
+            "SELECT revoked_at FROM devices WHERE client_id = ?", (client_id,)).fetchone()
+    return row["revoked_at"] is not None
+
+
+def test_a_retried_refresh_within_the_grace_window_gets_the_same_pair(app, client, clock):
+    session = login(client, make_user(app).username)
+    first = refresh(client, session.refresh_token).json  # imagine this answer was lost
+    clock.advance(seconds=59)
+    retry = refresh(client, session.refresh_token)
+    assert retry.status_code == 200
+    assert retry.json["access_token"] == first["access_token"]
+    assert retry.json["refresh_token"] == first["refresh_token"]
+    assert retry.json["expires_in"] == first["expires_in"] - 59
+    assert not device_revoked(app, session.client_id)
+    headers = {"Authorization": f"Bearer {retry.json['access_token']}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert refresh(client, retry.json["refresh_token"]).status_code == 200
+
+
+def test_after_the_grace_window_the_previous_token_revokes_the_device(app, client, clock):
+    session = login(client, make_user(app).username)
+    refresh(client, session.refresh_token)
+    clock.advance(seconds=60)
+    late = refresh(client, session.refresh_token)
+    assert late.status_code == 401 and late.json["errors"] == {"device": "revoked"}
+    assert device_revoked(app, session.client_id)
+
+
+def test_the_grace_window_is_configurable(tmp_path, clock):
+    from conftest import test_config
+
+    from server.app import create_app
+
+    app = create_app(test_config(tmp_path, clock, REFRESH_GRACE_SECONDS=0))
+    client = app.test_client()
+    session = login(client, make_user(app).username)
+    refresh(client, session.refresh_token)
+    assert refresh(client, session.refresh_token).json["errors"] == {"device": "revoked"}
+
+
+def test_an_older_token_than_the_previous_one_revokes_even_within_the_window(app, client):
+    session = login(client, make_user(app).username)
+    second = refresh(client, session.refresh_token).json
+    refresh(client, second["refresh_token"])  # the new pair was used: no lost answer
+    stale = refresh(client, session.refresh_token)
+    assert stale.json["errors"] == {"device": "revoked"}
+    assert device_revoked(app, session.client_id)
+
+
+def test_a_retry_after_logout_fails_without_revoking(app, client, clock):
+    session = login(client, make_user(app).username)
+    first = refresh(client, session.refresh_token).json
+    headers = {"Authorization": f"Bearer {first['access_token']}"}
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    clock.advance(seconds=5)
+    retry = refresh(client, session.refresh_token)
+    assert retry.status_code == 401 and retry.json["errors"] == {"refresh_token": ["Expired."]}
+    assert refresh(client, first["refresh_token"]).json["errors"] == {
+        "refresh_token": ["Expired."]}
+    assert not device_revoked(app, session.client_id)
+
+
+def test_no_token_is_kept_in_plaintext_for_the_grace_window(app, client):
+    session = login(client, make_user(app).username)
+    first = refresh(client, session.refresh_token).json
+    with app.app_context():
+        from server.db import get_db
+
+        rows = [dict(row) for row in get_db().execute("SELECT * FROM tokens")]
+    dump = repr(rows)
+    for token in (session.access_token, session.refresh_token, first["access_token"],
+                  first["refresh_token"]):
+        assert token not in dump and token.encode() not in b"".join(
+            row["successor_sealed"] or b"" for row in rows)
+    assert sum(row["successor_sealed"] is not None for row in rows) == 1

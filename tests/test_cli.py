@@ -117,6 +117,7 @@ def test_restore_makes_devices_re_pull_and_continue_pushing(tmp_path, clock):
     from test_sync_http import mutation, pull_all, push, visit_fields
 
     from server.app import create_app
+    from server.restore import restore_database
 
     app = create_app(test_config(tmp_path, clock))
     client = app.test_client()
@@ -132,7 +133,7 @@ def test_restore_makes_devices_re_pull_and_continue_pushing(tmp_path, clock):
 
     clock.advance(minutes=5)
     with app.app_context():
-        cli.restore_database(backup, app.config["DB"])
+        restore_database(backup, app.config["DB"])
     clock.advance(minutes=1)
 
     stale = nurse.get("/api/v1/sync/pull", query_string={

@@ -92,3 +92,83 @@ def test_wrong_codes_are_throttled(client, setup):
     for _ in range(5):
         assert enrol(client, "AAAA-BBBB-CCCC").status_code == 422
     assert enrol(client, "AAAA-BBBB-CCCC").status_code == 429
+
+
+@pytest.mark.parametrize("role", ["carer", "patient"])
+def test_two_enrolments_at_the_same_moment_use_a_code_once(app, setup, role):
+    """Each enrolment on its own connection (thread), released together: one wins."""
+    import sys
+    import threading
+
+    body = {"role": role}
+    if role == "carer":
+        body |= {"relationship": "son", "consent_basis": "patient_consent"}
+    code = invite(setup["nurse"], setup["patient"], **body).json["code"]
+    racers = 4
+    start = threading.Barrier(racers)
+    statuses: list[int] = []
+
+    def race(index: int) -> None:
+        client = app.test_client()
+        start.wait()
+        statuses.append(enrol(client, code, username=f"racer{index}").status_code)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(racers)]
+    # Switch threads very often so the enrolments really interleave (the GIL would
+    # otherwise run each request to its end within one 5 ms slice).
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert sorted(statuses) == [201] + [422] * (racers - 1)
+    with app.app_context():
+        from server import db
+
+        conn = db.get_db()
+        accounts = conn.execute(
+            "SELECT count(*) FROM users WHERE username LIKE 'racer%'").fetchone()[0]
+        links = conn.execute(
+            "SELECT count(*) FROM records WHERE entity = 'carer_link'").fetchone()[0]
+    assert accounts == 1
+    assert links == (1 if role == "carer" else 0)
+
+
+def test_an_enrolment_that_starts_between_anothers_check_and_use_fails(app, setup):
+    """Two connections, interleaved at the worst moment: the second enrolment runs from
+    start to end just as the first, its code checked, begins to use it."""
+    from server import db, enrolment
+
+    code = invite(setup["nurse"], setup["patient"], role="carer", relationship="son",
+                  consent_basis="patient_consent").json["code"]
+    outcomes: list[object] = []
+    with app.app_context():
+        first, second = db.connect(app.config["DB"]), db.connect(app.config["DB"])
+
+        def attempt(conn, username):
+            try:
+                return enrolment.enrol(conn, "10.0.0.1", code=code, username=username,
+                                       password="sunflower7", display_name="Son").username
+            except enrolment.EnrolmentError as exc:
+                return exc.code
+
+        begins = []
+
+        def between_check_and_use(sql):
+            if sql.startswith("BEGIN"):
+                begins.append(sql)
+                if len(begins) == 2:  # the first's check is committed; its use begins
+                    outcomes.append(attempt(second, "second"))
+
+        first.set_trace_callback(between_check_and_use)
+        outcomes.append(attempt(first, "first"))
+        first.close()
+        second.close()
+        links = db.get_db().execute(
+            "SELECT count(*) FROM records WHERE entity = 'carer_link'").fetchone()[0]
+    assert outcomes == ["second", 422]
+    assert links == 1

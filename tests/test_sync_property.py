@@ -1,6 +1,6 @@
-"""Property: devices editing offline, with lost responses, retries, duplicated batches and
-patients moving between teams, always converge — nothing lost, nothing applied twice,
-no change skipped by any cursor.
+"""Property: devices editing offline, through forms that stay open across pulls, with lost
+responses, retries, duplicated batches and patients moving between teams, always
+converge — nothing lost, nothing applied twice, no change skipped by any cursor.
 
 Each example runs a random schedule of steps on a fresh database, then a final sync
 loop, and checks:
@@ -10,6 +10,10 @@ loop, and checks:
    is held in a conflict record of that mutation, or the mutation was rejected and
    quarantined; every mutation has exactly one stored result;
 3. no mutation wrote more than one version, nor more than one conflict per field.
+
+tests/test_sync_property_http.py runs the same properties through HTTP with the real
+rules, for patient and carer actors too, with forms that open before a pull and save
+after it, lost refresh answers and a restore from backup in the middle.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class SimDevice(Device):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.outbox: list[dict[str, Any]] = []
+        self.forms: list[tuple[tuple[str, str], int]] = []
 
     def queue(
         self, entity: str, record_id: str, op: str, fields: dict[str, Any] | None, base: int
@@ -88,6 +93,22 @@ class World:
                 {field: self.value(device)},
                 device.records[key]["version"],
             )
+            self.sent[(device.actor.client_id, raw["mutation_id"])] = raw
+
+    def open_form(self, d: int, pick: int) -> None:
+        """A form opens on a visit: it remembers the version and values it showed."""
+        device = self.devices[d]
+        visits = device.visits()
+        if visits:
+            key = visits[pick % len(visits)]
+            device.forms.append((key, device.records[key]["version"]))
+
+    def save_form(self, d: int, pick: int, field: str) -> None:
+        """…and saves later, after pulls: only the changed field, on the opened version."""
+        device = self.devices[d]
+        if device.forms:
+            key, version = device.forms.pop(pick % len(device.forms))
+            raw = device.queue("visit", key[1], "update", {field: self.value(device)}, version)
             self.sent[(device.actor.client_id, raw["mutation_id"])] = raw
 
     def create(self, d: int, pick: int) -> None:
@@ -251,6 +272,8 @@ STEP = st.one_of(
     PUSH,
     PULL,
     PULL,
+    st.tuples(st.just("open_form"), DEVICE, st.integers(0, 30)),
+    st.tuples(st.just("save_form"), DEVICE, st.integers(0, 30), st.sampled_from(FIELDS)),
     st.tuples(st.just("create"), DEVICE, st.integers(0, 5)),
     st.tuples(st.just("delete"), DEVICE, st.integers(0, 30)),
     st.tuples(st.just("move"), st.integers(0, 2), st.sampled_from(["A", "B"])),

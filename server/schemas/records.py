@@ -16,7 +16,10 @@ Invariants:
   :func:`server_stamps`, both from the actor and clock the server trusts;
 - a value equal to the stored one is not a change: re-sending a record unchanged
   never trips the immutability rules below;
-- a signed visit (stored ``signed_at``) never changes again: corrections are addenda;
+- a signed visit (stored ``signed_at``) never changes again and is never deleted:
+  corrections are addenda;
+- a patient is never deleted by a device (only the server's own writes may): their
+  clinical records stay, and so does their NHS number's registration;
 - append-only records (addendum, falls assessment, activation score, goal log, self
   report) may after creation only be voided, once: ``entered_in_error: true`` with a
   non-empty ``void_reason``; they are never deleted;
@@ -105,6 +108,8 @@ MSG = {
                        "it is {current}. A new event raises a new escalation.",
     "resolution_note": "Say what was done before resolving the escalation.",
     "signed_delete": "A signed visit cannot be deleted. Add an addendum instead.",
+    "patient_delete": "Patients are never deleted: their clinical records must stay. To "
+                      "take a patient off this caseload, move them to another team.",
     "sign_status": "A visit can be signed once it is completed, no access or cancelled "
                    "(it is {status}).",
     "end_before_start": "The end must be at or after the start ({start}).",
@@ -143,7 +148,7 @@ def validate_fields(entity: str, op: str, current: Record | None, fields: Any, *
     moment = now or datetime.now(UTC)
     _refuse_protected(entity, current, fields, trusted)
     if op == "delete":
-        _check_delete(entity, current)
+        _check_delete(entity, current, trusted)
         return {}
     creating = current is None
     raw = dict(fields)
@@ -215,7 +220,12 @@ def _refuse_protected(entity: str, current: Record | None, fields: Mapping[str, 
         raise _fail(errors)
 
 
-def _check_delete(entity: str, current: Record | None) -> None:
+def _check_delete(entity: str, current: Record | None, trusted: bool | None) -> None:
+    # Only the server itself may delete a patient (none of its tooling does today): a
+    # device's delete would hide every clinical record of the patient and free the NHS
+    # number. Patients leave a caseload by a team change (SPEC §2).
+    if entity == "patient" and trusted is not True:
+        raise _fail({"deleted": MSG["patient_delete"]})
     if entity in APPEND_ONLY:
         raise _fail({"deleted": MSG["append_only_delete"]})
     if entity == "escalation":

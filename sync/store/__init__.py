@@ -177,3 +177,7 @@ class Store(Protocol):
 
     # restore from backup
     def restored_gap_allowed(self, client_id: str) -> bool: ...
+
+    def version_floor(self) -> int:
+        """Every new version must be above this (0 unless the database was restored)."""
+        ...

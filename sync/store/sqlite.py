@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from sync.store import ChangedRow, HistoryEntry, NewVersion, QuarantineEntry, StoredRecord
+from sync.store.sqlite_restore import RestoreMarks
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ROW = "entity, id, version, deleted, updated_at, patient_id, data, seq"
@@ -143,7 +144,7 @@ def _dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class SqliteStore:
+class SqliteStore(RestoreMarks):
     """The engine's storage over one SQLite connection (one per request or thread)."""
 
     def __init__(
@@ -246,9 +247,11 @@ class SqliteStore:
     def write_version(self, version: NewVersion) -> int:
         data = _dump(version.data)
         cursor = self.conn.execute(
-            "INSERT INTO changelog (entity, id, version, deleted, patient_id, data, client_id,"
-            " author_id, mutation_id, changed, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO changelog (seq, entity, id, version, deleted, patient_id, data,"
+            " client_id, author_id, mutation_id, changed, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                self._next_seq(),
                 version.entity,
                 version.id,
                 version.version,
@@ -283,6 +286,14 @@ class SqliteStore:
             ),
         )
         return seq
+
+    def _next_seq(self) -> int | None:
+        """None (SQLite's max + 1) unless a restore set a floor the seqs must stay above."""
+        floor = self.floors()[1]
+        if not floor:
+            return None
+        row = self._row("SELECT max(seq) FROM changelog")
+        return max(int(row[0]) if row and row[0] is not None else 0, floor) + 1
 
     def _history(self, where: str, params: Sequence[Any]) -> HistoryEntry | None:
         row = self._row(
@@ -464,35 +475,6 @@ class SqliteStore:
             yield row
 
     # -- pull cursors ---------------------------------------------------------------
-
-    def epoch(self) -> str:
-        row = self._row("SELECT value FROM sync_meta WHERE key = 'epoch'")
-        return str(row[0]) if row else ""
-
-    def rotate_epoch(self) -> None:
-        """Invalidate every pull cursor (after restoring a backup): clients re-pull."""
-        self.conn.execute(
-            "UPDATE sync_meta SET value = ? WHERE key = 'epoch'", (secrets.token_hex(8),)
-        )
-
-    def mark_restored(self) -> None:
-        """After a restore from backup: cursors die, and each device may once continue its
-        mutation numbering past what the restored database remembers."""
-        self.rotate_epoch()
-        self.conn.execute(
-            "INSERT INTO sync_meta (key, value) VALUES ('restored_at', ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (self.now(),),
-        )
-
-    def restored_gap_allowed(self, client_id: str) -> bool:
-        """True while this client has not pushed since the database was restored."""
-        row = self._row(
-            "SELECT m.value, c.updated_at FROM sync_meta m"
-            " LEFT JOIN sync_clients c ON c.client_id = ? WHERE m.key = 'restored_at'",
-            (client_id,),
-        )
-        return row is not None and (row[1] is None or row[1] < row[0])
 
     def load_scope_set(self, ref: str) -> tuple[str, list[str]] | None:
         row = self._row("SELECT user_id, patient_ids FROM sync_scope_sets WHERE ref = ?", (ref,))
