@@ -2,6 +2,7 @@
 // a partly conflicting push shows at once; edits belong to their author; a lost refresh
 // answer is asked again with the same token.
 import { beforeEach, describe, expect, it } from 'vitest';
+import Dexie from 'dexie';
 import { db, getMeta, setMeta } from '../src/lib/db.js';
 import { api, configureApi } from '../src/lib/api.js';
 import { createRecord, updateRecord } from '../src/lib/outbox.js';
@@ -127,5 +128,22 @@ describe('a refresh whose answer was lost', () => {
     expect((await api('/me')).token).toBe('Bearer access-2');
     expect(server.calls('POST /auth/refresh').map((r) => r.body.refresh_token)).toEqual(['refresh-1', 'refresh-1']);
     expect(await getMeta('refresh_token')).toBe('refresh-2');
+  });
+});
+
+describe('an outbox queued before entries named their author', () => {
+  it('is given to the owner of the unsent changes when the database is upgraded', async () => {
+    db.close();
+    await Dexie.delete('doorstep');
+    const before = new Dexie('doorstep');
+    before.version(1).stores({ records: '[entity+id], entity, patient_id, [entity+patient_id]', outbox: 'mutation_id, [entity+id]', meta: 'key', rejected: 'mutation_id, [entity+id]' });
+    await before.open();
+    await before.table('meta').put({ key: 'owner', value: { id: 'u-7', username: 'nina' } });
+    await before.table('outbox').add({ mutation_id: 1, entity: 'goal', id: 'g-1', op: 'create', fields: {} });
+    await before.table('rejected').add({ mutation_id: 2, entity: 'goal', id: 'g-2', mutation: { mutation_id: 2, fields: {} }, errors: {} });
+    before.close();
+    await db.open();
+    expect((await db.outbox.get(1)).user_id).toBe('u-7');
+    expect((await db.rejected.get(2)).mutation.user_id).toBe('u-7');
   });
 });
