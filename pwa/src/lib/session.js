@@ -100,13 +100,13 @@ export async function login({ username, password, deviceName }) {
     throw new OwnerMismatch((await getMeta('owner', null)) || { username: 'another user' }, others);
   }
   setShownUser(user.id);
-  announceSession({ type: 'signed-in' });
   try {
     const me = await api('/me');
     if (me) await setMeta('user', { ...user, patient_id: me.patient_id ?? null });
   } catch (err) {
     if (!(err instanceof ApiError)) throw err; // offline right after login: keep going
   }
+  announceSession({ type: 'signed-in' }); // once the user is complete (patient_id)
   return getMeta('user');
 }
 
