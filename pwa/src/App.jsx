@@ -4,9 +4,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { StatusBar } from './components/StatusBar.jsx';
-import { Page } from './components/Page.jsx';
+import { Page, Notice } from './components/Page.jsx';
 import { usePath, matchRoute, navigate, onLinkClick } from './lib/router.js';
-import { currentUser } from './lib/session.js';
+import { sessionForThisTab } from './lib/session.js';
+import { onSessionAnnounced, shownUser } from './lib/tabs.js';
 import { syncEngine } from './lib/sync.js';
 import { on } from './lib/events.js';
 import { ROUTES, NAV, HOME } from './routes.js';
@@ -51,14 +52,27 @@ function resolve(path, user) {
 export function App() {
   const [user, setUser] = useState(undefined); // undefined while loading, null when signed out
   const [reason, setReason] = useState(null);
+  const [switched, setSwitched] = useState(false); // someone else signed in, in another tab
   const path = usePath();
+  useEffect(() => setSwitched(false), [path]);
 
   useEffect(() => {
-    currentUser().then((u) => setUser(u || null));
+    sessionForThisTab().then((u) => setUser(u || null));
     const offRevoked = on('revoked', () => { setReason('revoked'); setUser(null); });
     const offExpired = on('session-expired', () => { setReason('expired'); setUser(null); });
+    // Tabs agree on who is signed in: another tab signed in or out, or this tab tried to
+    // save into a session that is no longer the one it shows.
+    const follow = async (why) => {
+      const before = shownUser();
+      const u = await sessionForThisTab();
+      if (before && u && before !== u.id) setSwitched(true);
+      setReason(u ? null : why);
+      setUser(u || null);
+    };
+    const offOtherTab = onSessionAnnounced((message) => follow(message.reason || 'other-tab'));
+    const offChanged = on('session-changed', () => follow('other-tab'));
     document.addEventListener('click', onLinkClick);
-    return () => { offRevoked(); offExpired(); document.removeEventListener('click', onLinkClick); };
+    return () => { offRevoked(); offExpired(); offOtherTab(); offChanged(); document.removeEventListener('click', onLinkClick); };
   }, []);
 
   useEffect(() => {
@@ -91,7 +105,10 @@ export function App() {
   return (
     <>
       <Header user={user} />
-      <main id="main" class={large ? 'main main--large' : 'main'}>{content}</main>
+      <main id="main" class={large ? 'main main--large' : 'main'}>
+        {switched ? <Notice kind="warning">Someone else signed in on this device in another tab, so this tab now shows their work. Anything you had not saved here was not kept.</Notice> : null}
+        {content}
+      </main>
     </>
   );
 }

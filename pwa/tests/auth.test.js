@@ -56,9 +56,10 @@ describe('token refresh', () => {
     expect((await api('/me')).token).toBe('Bearer access-2');
   });
 
-  it('wipes every local record and the outbox when the device is revoked', async () => {
+  it('ends the session and removes patient records when the device is revoked, but keeps unsent changes', async () => {
     await signIn(setMeta);
-    await createRecord('goal', { title: 'unsent' });
+    await applyPullPage({ changes: [wire('patient', 'p-1', 1, { given_name: 'Ann' })], evictions: [], cursor: 'c-9', has_more: false });
+    await createRecord('goal', { patient_id: 'p-1', title: 'unsent' });
     let revoked = false;
     const off = on('revoked', () => { revoked = true; });
     server.on('GET /me', () => [401, errorBody(401, 'Device revoked.', { device: 'revoked' })]);
@@ -66,8 +67,12 @@ describe('token refresh', () => {
     off();
     expect(revoked).toBe(true);
     expect(await db.records.count()).toBe(0);
-    expect(await db.outbox.count()).toBe(0);
     expect(await getMeta('refresh_token')).toBeUndefined();
+    expect(await currentUser()).toBeNull();
+    // Never wiped without telling the person: kept for their author, with the numbering.
+    expect((await db.outbox.toArray()).map((e) => e.fields.title)).toEqual(['unsent']);
+    expect((await getMeta('owner')).username).toBe('nina');
+    expect(await getMeta('next_mutation_id')).toBe(2);
   });
 });
 

@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { db, getMeta, setMeta } from '../src/lib/db.js';
 import { createRecord, queueMutation, renumberForClient, updateRecord, toWire } from '../src/lib/outbox.js';
 import { applyPullPage } from '../src/lib/sync.js';
-import { wire } from './fake-server.js';
+import { signIn, wire } from './fake-server.js';
+
+beforeEach(() => signIn(setMeta)); // edits are only ever queued by a signed-in user
 
 describe('outbox numbering', () => {
   it('numbers mutations from 1, consecutively, per client', async () => {

@@ -6,7 +6,7 @@ import { matchesSearch, notAnNhsNumber } from '../src/screens/staff/Caseload.jsx
 import { weekStart } from '../src/screens/me/MyGoals.jsx';
 import { teamCounts } from '../src/screens/coordinator/Dashboard.jsx';
 import { assessmentFields } from '../src/screens/staff/FallsForm.jsx';
-import { changedFields } from '../src/screens/staff/Goals.jsx';
+import { changedFields } from '../src/lib/editForm.js';
 import { matchRoute } from '../src/lib/router.js';
 import { ROUTES } from '../src/routes.js';
 import { Escalations } from '../src/screens/coordinator/Escalations.jsx';

@@ -26,6 +26,8 @@ class ResolveSchema(Schema):
 class ConflictQuerySchema(page_query()):  # type: ignore[misc]
     status = fields.String(validate=validate.OneOf(["open", "resolved"]))
     patient_id = fields.String()
+    # One record's conflicts: a device shows what its conflicting push did at once.
+    record_id = fields.String()
 
 
 @blp.route("/conflicts")
@@ -34,7 +36,7 @@ class Conflicts(MethodView):
     @blp.response(200)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Conflicts you may see: your own, or your teams' if you coordinate"""
-        return list_entity("conflict", query, filters=("status",))
+        return list_entity("conflict", query, filters=("status", "record_id"))
 
 
 @blp.route("/conflicts/<conflict_id>/resolve")

@@ -7,14 +7,22 @@
  *   401 the call is retried once after a refresh.
  * - Refresh tokens rotate and a dead one revokes the device, so refreshing is
  *   single-flight within a tab and serialised across tabs with the Web Locks API; the
- *   new pair is stored before anything else happens.
- * - A 401 with errors.device == "revoked" wipes the device (emits "revoked").
+ *   new pair is stored before anything else happens. A refresh whose answer was lost
+ *   (network error) is asked again with the same refresh token: the server answers a
+ *   retry of the previous token, within a short grace window, with the same new pair.
+ * - A 401 with errors.device == "revoked" ends the session and removes the patient
+ *   records, but keeps unsent changes until the person decides (emits "revoked").
+ * - `api(path, {asUser})` sends only with tokens of that user (sync pushes a user's own
+ *   changes only, whatever another tab did to the session meanwhile).
  */
-import { db, getMeta, setMeta, deleteMeta, wipeAll } from './db.js';
+import { db, getMeta, setMeta, deleteMeta } from './db.js';
 import { emit } from './events.js';
+import { announceSession, setShownUser, SessionChanged } from './tabs.js';
 
 export const API_BASE = '/api/v1';
 const REFRESH_MARGIN_MS = 60_000;
+// Waits before asking again for a refresh whose answer was lost.
+const REFRESH_RETRY_MS = [300, 1500];
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -91,13 +99,40 @@ export async function clearTokens() {
   await deleteMeta('access_token', 'refresh_token', 'access_expires_at');
 }
 
-/** The device was revoked: wipe every local record, queue and token. */
+/**
+ * The device was revoked: the session and every patient record leave the device at
+ * once. Unsent changes (outbox, needs correction) stay, with their owner and the
+ * device's numbering, until their author signs in again to send them or the person
+ * confirms deleting them (see unsentCount in session.js and the sign-in screen).
+ */
 export async function handleRevoked() {
-  await wipeAll();
+  await db.transaction('rw', db.records, db.meta, async () => {
+    await db.records.clear();
+    await clearTokens();
+    await deleteMeta('user', 'cursor', 'last_sync_at', 'push_subscription', 'chosen_patient_id', 'server_time');
+  });
+  setShownUser(null);
+  announceSession({ type: 'signed-out', reason: 'revoked' });
   emit('revoked');
 }
 
 let refreshing = null;
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** POST /auth/refresh, asking again with the same token when the answer was lost. */
+async function sendRefresh(refreshToken) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await send('/auth/refresh', { method: 'POST', body: { refresh_token: refreshToken } });
+    } catch (err) {
+      // The server may have rotated the pair and the answer got lost: a new token would
+      // not exist here, and a different one would look like theft. Same token again.
+      if (!(err instanceof NetworkError) || attempt >= REFRESH_RETRY_MS.length) throw err;
+      await pause(REFRESH_RETRY_MS[attempt]);
+    }
+  }
+}
 
 async function refreshOnce(staleRefreshToken) {
   const current = await getMeta('refresh_token');
@@ -105,13 +140,18 @@ async function refreshOnce(staleRefreshToken) {
   // Another tab may have rotated the pair while we waited for the lock: use its result.
   if (staleRefreshToken && current !== staleRefreshToken) return;
   try {
-    const body = await send('/auth/refresh', { method: 'POST', body: { refresh_token: current } });
-    await storeTokens(body);
+    const body = await sendRefresh(current);
+    await db.transaction('rw', db.meta, async () => {
+      // Only over the pair it replaces: a sign-out (and someone's sign-in) may have
+      // happened in another tab while this answer was on its way.
+      if ((await getMeta('refresh_token')) === current) await storeTokens(body);
+    });
   } catch (err) {
     if (isRevoked(err)) {
       await handleRevoked();
     } else if (err instanceof ApiError && err.status === 401) {
       await clearTokens();
+      announceSession({ type: 'signed-out', reason: 'expired' });
       emit('session-expired');
     }
     throw err;
@@ -136,13 +176,35 @@ export function refreshTokens() {
   return refreshing;
 }
 
-async function accessToken() {
-  const token = await getMeta('access_token');
-  const expiresAt = await getMeta('access_expires_at', 0);
-  if (token && Date.now() < expiresAt - REFRESH_MARGIN_MS) return token;
-  if (!(await getMeta('refresh_token'))) return token || null;
-  await refreshTokens();
-  return getMeta('access_token');
+/** The access token and the user it belongs to, read together. */
+async function readSession() {
+  return db.transaction('r', db.meta, async () => ({
+    token: await getMeta('access_token'),
+    expiresAt: await getMeta('access_expires_at', 0),
+    hasRefresh: Boolean(await getMeta('refresh_token')),
+    userId: (await getMeta('user', null))?.id ?? null,
+  }));
+}
+
+/** A usable access token (refreshed when due); with `asUser`, only one of that user. */
+async function accessToken(asUser) {
+  let session = await readSession();
+  if (!(session.token && Date.now() < session.expiresAt - REFRESH_MARGIN_MS) && session.hasRefresh) {
+    await refreshTokens();
+    session = await readSession();
+  }
+  if (asUser !== undefined && session.userId !== asUser) throw new SessionChanged();
+  return session.token || null;
+}
+
+/** End one server session by its access token; offline or already dead is fine. */
+export async function logoutToken(token) {
+  if (!token) return;
+  try {
+    await send('/auth/logout', { method: 'POST', token });
+  } catch {
+    // offline: the server session dies with its tokens' expiry
+  }
 }
 
 /**
@@ -158,21 +220,16 @@ export async function endSession() {
     // offline or already expired: the local session ends anyway
   }
   await clearTokens();
-  if (!token) return;
-  try {
-    await send('/auth/logout', { method: 'POST', token });
-  } catch {
-    // offline: the server session dies with its tokens' expiry
-  }
+  await logoutToken(token);
 }
 
 /**
  * Call the API. `auth: false` for login/enrol. Throws ApiError (server said no),
  * NetworkError (unreachable).
  */
-export async function api(path, { method = 'GET', body, auth = true } = {}) {
+export async function api(path, { method = 'GET', body, auth = true, asUser } = {}) {
   if (!auth) return send(path, { method, body });
-  let token = await accessToken();
+  let token = await accessToken(asUser);
   try {
     return await send(path, { method, body, token });
   } catch (err) {
@@ -183,7 +240,7 @@ export async function api(path, { method = 'GET', body, auth = true } = {}) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
   }
   await refreshTokens();
-  token = await getMeta('access_token');
+  token = await accessToken(asUser);
   try {
     return await send(path, { method, body, token });
   } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * db.js owns the device's IndexedDB (through Dexie). Nothing else opens it.
  *
- * Stores (schema version 1):
+ * Stores (schema version 1; version 3 adds `user_id` to outbox entries):
  *  - records  [entity+id] → {entity, id, patient_id, version, deleted, updated_at,
  *             data, base, acked, pending}. `base` is the last *pulled* server copy
  *             ({version, deleted, updated_at, data}, exactly as the server sent it; null
@@ -9,7 +9,8 @@
  *             that no pulled copy includes yet ({mutation_id, op, fields, version});
  *             `data`/`deleted` are the local view = base + acked + pending outbox edits,
  *             in order; `version` is base.version, the base_version for new edits.
- *  - outbox   mutation_id → one queued domain mutation (see outbox.js).
+ *  - outbox   mutation_id → one queued domain mutation (see outbox.js), with the
+ *             `user_id` of the user who made it.
  *  - meta     key → value: client_id, next_mutation_id, cursor, last_sync_at, user,
  *             tokens, owner (whose unsent changes the outbox holds).
  *  - rejected mutation_id → a mutation the server rejected, with its field errors,
@@ -32,6 +33,19 @@ db.version(1).stores({
   outbox: 'mutation_id, [entity+id]',
   meta: 'key',
   rejected: 'mutation_id, [entity+id]',
+});
+
+// Version 3: every outbox entry names the user who made it (`user_id`). Entries queued
+// before then were all made by the device's owner of unsent changes.
+db.version(3).stores({}).upgrade(async (tx) => {
+  const owner = await tx.table('meta').get('owner');
+  const userId = owner && owner.value ? owner.value.id : null;
+  await tx.table('outbox').toCollection().modify((entry) => {
+    if (entry.user_id === undefined) entry.user_id = userId;
+  });
+  await tx.table('rejected').toCollection().modify((item) => {
+    if (item.mutation && item.mutation.user_id === undefined) item.mutation.user_id = userId;
+  });
 });
 
 export const ALL_TABLES = () => [db.records, db.outbox, db.meta, db.rejected];

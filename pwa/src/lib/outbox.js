@@ -7,10 +7,17 @@
  *    so a crash never leaves one without the other;
  *  - base_version is the version of the last *pulled* server copy the edit was made on
  *    (0 before one arrived), never a version from a push result, whose data the device
- *    may not hold. Edits are never coalesced: each keeps its own base_version, and the
- *    server never lets a device's earlier mutations conflict with its later ones.
+ *    may not hold. A form passes the version it opened on (editForm.js), which may be
+ *    older than the copy now held. Edits are never coalesced: each keeps its own
+ *    base_version, and the server never lets a device's earlier mutations conflict
+ *    with its later ones;
+ *  - every entry belongs to the user who made it (`user_id`, the signed-in user, read in
+ *    the same transaction); nothing is queued with nobody signed in, or from a tab that
+ *    still shows someone other than the signed-in user (tabs.js).
  */
 import { db, getMeta, setMeta, pendingFor, writeMaterialised } from './db.js';
+import { shownUser, SessionChanged } from './tabs.js';
+import { emit } from './events.js';
 
 const listeners = new Set();
 
@@ -26,30 +33,43 @@ export function newId() {
 
 /**
  * Queue one mutation and apply it to the local record, atomically.
- * `fields` holds only the changed fields. Returns the outbox entry.
+ * `fields` holds only the changed fields; `baseVersion` the server version the edit was
+ * made on (default: the copy held now). Returns the outbox entry.
  */
-export async function queueMutation({ entity, id, op, fields = {}, clientTime }) {
+export async function queueMutation({ entity, id, op, fields = {}, clientTime, baseVersion }) {
   if (!['create', 'update', 'delete'].includes(op)) throw new Error(`unknown op ${op}`);
-  const entry = await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
-    const existing = await db.records.get([entity, id]);
-    if (op !== 'create' && !existing) throw new Error(`no local ${entity} ${id} to ${op}`);
-    const mutationId = await getMeta('next_mutation_id', 1);
-    const queued = {
-      mutation_id: mutationId,
-      client_id: await getMeta('client_id', null),
-      entity,
-      id,
-      op,
-      base_version: existing?.base ? existing.base.version : 0,
-      fields: op === 'delete' ? {} : { ...fields },
-      client_time: clientTime || new Date().toISOString(),
-    };
-    const pending = [...(await pendingFor(entity, id)), queued];
-    await writeMaterialised(entity, id, existing?.base ?? null, pending, existing?.acked ?? []);
-    await db.outbox.add(queued); // if this fails, the record write above is rolled back
-    await setMeta('next_mutation_id', mutationId + 1);
-    return queued;
-  });
+  let entry;
+  try {
+    entry = await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
+      const user = await getMeta('user', null);
+      const shown = shownUser();
+      if (!user || (shown !== undefined && shown !== user.id)) throw new SessionChanged();
+      const existing = await db.records.get([entity, id]);
+      if (op !== 'create' && !existing) throw new Error(`no local ${entity} ${id} to ${op}`);
+      const mutationId = await getMeta('next_mutation_id', 1);
+      const held = existing?.base ? existing.base.version : 0;
+      const queued = {
+        mutation_id: mutationId,
+        client_id: await getMeta('client_id', null),
+        user_id: user.id,
+        entity,
+        id,
+        op,
+        // Never a version newer than the copy held: the device has not seen its data.
+        base_version: Math.min(baseVersion ?? held, held),
+        fields: op === 'delete' ? {} : { ...fields },
+        client_time: clientTime || new Date().toISOString(),
+      };
+      const pending = [...(await pendingFor(entity, id)), queued];
+      await writeMaterialised(entity, id, existing?.base ?? null, pending, existing?.acked ?? []);
+      await db.outbox.add(queued); // if this fails, the record write above is rolled back
+      await setMeta('next_mutation_id', mutationId + 1);
+      return queued;
+    });
+  } catch (err) {
+    if (err instanceof SessionChanged) emit('session-changed');
+    throw err;
+  }
   for (const listener of listeners) listener(entry);
   return entry;
 }
@@ -61,8 +81,8 @@ export async function createRecord(entity, fields) {
   return id;
 }
 
-export function updateRecord(entity, id, fields) {
-  return queueMutation({ entity, id, op: 'update', fields });
+export function updateRecord(entity, id, fields, { baseVersion } = {}) {
+  return queueMutation({ entity, id, op: 'update', fields, baseVersion });
 }
 
 export function deleteRecord(entity, id) {

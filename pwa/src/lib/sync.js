@@ -8,10 +8,13 @@
  *    overlay until a pulled copy at or after the returned version replaces it; the
  *    server copy (`base`) and so the base_version of new edits stay at the last pulled
  *    version, because the returned version can include other devices' changes this
- *    device has not seen; conflict → entry leaves the outbox, the server's value
- *    stays (the conflict record arrives by pull); rejected → entry moves to `rejected`
- *    with the server's field errors (never dropped silently); out_of_order → stop, retry
- *    on the next run;
+ *    device has not seen; conflict → entry leaves the outbox; its conflict records are
+ *    fetched at once, so the applied half joins `acked` and the conflicting fields show
+ *    the server's value, with the conflict marked (without them, both wait for the
+ *    pull); rejected → entry moves to `rejected` with the server's field errors (never
+ *    dropped silently); out_of_order → stop, retry on the next run;
+ *  - a push sends only the signed-in user's own changes, with that user's tokens: the
+ *    outbox is pushed in order up to the first entry someone else made;
  *  - a pulled record never overwrites pending local edits: they are re-applied on top;
  *  - each pulled page (changes, evictions, cursor) is stored in one transaction, so the
  *    cursor never runs ahead of the data it covers;
@@ -20,6 +23,7 @@
  */
 import { db, getMeta, setMeta, deleteMeta, pendingFor, writeMaterialised, ackedAfter } from './db.js';
 import { api, ApiError, NetworkError } from './api.js';
+import { storeServerCopy, fetchConflicts, conflictOutcome } from './serverCopies.js';
 import { toWire, onQueued } from './outbox.js';
 import { BUILD_ID } from './build.js';
 
@@ -29,8 +33,11 @@ const PUSH_BATCH = 200;
 
 // ---------------------------------------------------------------- push
 
-/** Store one push response. Returns {outOfOrder} when the server wants an earlier id. */
-export async function applyPushResults(batch, response) {
+/**
+ * Store one push response (and the conflict records it named, when fetched).
+ * Returns {outOfOrder} when the server wants an earlier id.
+ */
+export async function applyPushResults(batch, response, conflicts = new Map()) {
   const byId = new Map(batch.map((entry) => [entry.mutation_id, entry]));
   return db.transaction('rw', db.records, db.outbox, db.rejected, db.meta, async () => {
     let outOfOrder = false;
@@ -54,6 +61,10 @@ export async function applyPushResults(batch, response) {
         const version = typeof result.version === 'number' ? result.version : pulled + 1;
         const ack = { mutation_id: entry.mutation_id, op: entry.op, fields: entry.fields, version };
         acked = ackedAfter([...acked, ack], pulled);
+      } else if (result.status === 'conflict') {
+        for (const id of result.conflict_ids || []) if (conflicts.has(id)) await storeServerCopy(conflicts.get(id));
+        const outcome = conflictOutcome(entry, result, conflicts);
+        if (outcome) acked = ackedAfter([...acked, outcome], base ? base.version : 0);
       } else if (result.status === 'rejected') {
         await db.rejected.put({
           mutation_id: entry.mutation_id,
@@ -64,7 +75,6 @@ export async function applyPushResults(batch, response) {
           rejected_at: new Date().toISOString(),
         });
       }
-      // conflict: the server kept its value; our copy waits for the pull to bring it.
       if (local) await writeMaterialised(entry.entity, entry.id, base, await pendingFor(entry.entity, entry.id), acked);
     }
     if (typeof response.last_mutation_id === 'number') await setMeta('server_last_mutation_id', response.last_mutation_id);
@@ -72,18 +82,32 @@ export async function applyPushResults(batch, response) {
   });
 }
 
-/** Push the whole outbox in batches. Returns {outOfOrder, pushed}. */
+/**
+ * The next entries to push: oldest first, up to the first one made by anyone but the
+ * signed-in user (those wait for their author), read with that user in one transaction.
+ */
+async function nextBatch(size) {
+  return db.transaction('r', db.outbox, db.meta, async () => {
+    const user = await getMeta('user', null);
+    const entries = await db.outbox.orderBy('mutation_id').limit(size).toArray();
+    const theirs = entries.findIndex((entry) => !user || entry.user_id !== user.id);
+    return { userId: user ? user.id : null, batch: theirs === -1 ? entries : entries.slice(0, theirs) };
+  });
+}
+
+/** Push the signed-in user's outbox in batches. Returns {outOfOrder, pushed}. */
 export async function pushOutbox() {
   const clientId = await getMeta('client_id');
   let batchSize = PUSH_BATCH;
   let pushed = 0;
   for (;;) {
-    const batch = await db.outbox.orderBy('mutation_id').limit(batchSize).toArray();
+    const { userId, batch } = await nextBatch(batchSize);
     if (batch.length === 0) return { outOfOrder: false, pushed };
     let response;
     try {
       response = await api('/sync/push', {
         method: 'POST',
+        asUser: userId,
         body: { client_id: clientId, schema_version: SCHEMA_VERSION, mutations: batch.map(toWire) },
       });
     } catch (err) {
@@ -93,7 +117,7 @@ export async function pushOutbox() {
       }
       throw err;
     }
-    const { outOfOrder } = await applyPushResults(batch, response);
+    const { outOfOrder } = await applyPushResults(batch, response, await fetchConflicts(batch, response));
     pushed += (response.results || []).length;
     if (outOfOrder) return { outOfOrder: true, pushed };
     if ((response.results || []).length === 0) return { outOfOrder: false, pushed };
@@ -112,18 +136,7 @@ async function dropRecord(entity, id) {
 /** Store one pulled page. Call with the page exactly as the server sent it. */
 export async function applyPullPage(page) {
   await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
-    for (const change of page.changes || []) {
-      const local = await db.records.get([change.entity, change.id]);
-      if (local && local.base && local.base.version > change.version) continue; // older than what we hold
-      const base = {
-        version: change.version,
-        deleted: Boolean(change.deleted),
-        updated_at: change.updated_at ?? null,
-        data: change.data || {},
-      };
-      const acked = ackedAfter(local ? local.acked : [], change.version);
-      await writeMaterialised(change.entity, change.id, base, await pendingFor(change.entity, change.id), acked);
-    }
+    for (const change of page.changes || []) await storeServerCopy(change);
     for (const eviction of page.evictions || []) {
       if (eviction.entity === 'patient') {
         const keys = await db.records.where('patient_id').equals(eviction.id).primaryKeys();

@@ -1,10 +1,10 @@
 /** Sign in (and enrol with an invite code). Signing in needs a connection. */
 import { useState } from 'preact/hooks';
 import { Page, Notice } from '../components/Page.jsx';
-import { TextField, Checkbox, useForm } from '../components/fields.jsx';
+import { TextField, useForm } from '../components/fields.jsx';
 import { login, defaultDeviceName, OwnerMismatch } from '../lib/session.js';
 import { api, ApiError, NetworkError } from '../lib/api.js';
-import { wipeAll } from '../lib/db.js';
+import { SignedOutNotice, DiscardUnsentChanges } from '../components/UnsentChanges.jsx';
 
 function explain(err) {
   if (err instanceof NetworkError) return 'You need a connection to sign in. Try again when you are online.';
@@ -12,17 +12,6 @@ function explain(err) {
   if (err instanceof ApiError && err.status === 401) return 'The username or password is not right.';
   if (err instanceof ApiError) return err.message;
   return err.message || String(err);
-}
-
-function DiscardOtherUsersChanges({ mismatch, onDone }) {
-  const [sure, setSure] = useState(false);
-  return (
-    <div class="panel stack">
-      <p>If {mismatch.owner.display_name || mismatch.owner.username} cannot sign in, their unsent changes can be removed from this device. They will be lost.</p>
-      <Checkbox label={`I understand: delete ${mismatch.waiting} unsent change(s) from this device`} checked={sure} onInput={setSure} />
-      <button type="button" class="button button--warning" disabled={!sure} onClick={async () => { await wipeAll(); onDone(); }}>Delete unsent changes</button>
-    </div>
-  );
 }
 
 export function Login({ onSignedIn, reason }) {
@@ -46,15 +35,14 @@ export function Login({ onSignedIn, reason }) {
   };
   return (
     <Page title="Sign in to Doorstep">
-      {reason === 'revoked' ? <Notice kind="warning">This device was revoked, so its Doorstep data has been removed. Sign in again to use it.</Notice> : null}
-      {reason === 'expired' ? <Notice kind="info">Your session has ended. Sign in again; changes not yet sent are kept on this device.</Notice> : null}
+      <SignedOutNotice reason={reason} />
       <form class="stack narrow" onSubmit={submit}>
         <TextField name="username" label="Username" autoComplete="username" autoCapitalize="none" spellcheck={false} value={form.values.username} onInput={form.set('username')} required />
         <TextField name="password" type="password" label="Password" autoComplete="current-password" value={form.values.password} onInput={form.set('password')} required />
         <TextField name="device" label="Name of this device" hint="Helps you recognise it in the device list, for example: Blue team tablet 3" value={form.values.device} onInput={form.set('device')} required maxLength={100} />
         <button class="button" type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
         <Notice kind="error">{error}</Notice>
-        {mismatch ? <DiscardOtherUsersChanges mismatch={mismatch} onDone={() => { setMismatch(null); setError(''); }} /> : null}
+        {mismatch ? <DiscardUnsentChanges owner={mismatch.owner} waiting={mismatch.waiting} onDone={() => { setMismatch(null); setError(''); }} /> : null}
       </form>
       <p><a href="/enrol">I have an invitation code</a></p>
       <p><a href="/fall">I’ve had a fall</a></p>

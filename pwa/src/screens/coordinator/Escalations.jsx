@@ -11,7 +11,7 @@ import { SeverityBadge, StatusBadge, PendingBadge } from '../../components/Badge
 import { SelectField, TextField } from '../../components/fields.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { all } from '../../lib/queries.js';
-import { updateRecord } from '../../lib/outbox.js';
+import { openedOn, saveEdit, editRecord } from '../../lib/editForm.js';
 import { formatDateTime, fullName } from '../../lib/format.js';
 import { RULE, SEVERITY, SEVERITY_ORDER, ESCALATION_STATUS, label } from '../../lib/labels.js';
 
@@ -28,21 +28,20 @@ export function sortEscalations(list) {
 }
 
 function Resolve({ escalation, onDone }) {
-  const [open, setOpen] = useState(false);
+  const [opened, setOpened] = useState(null); // the escalation as the form opened on it
   const [note, setNote] = useState('');
-  if (!open) return <button type="button" class="button button--secondary" onClick={() => setOpen(true)}>Resolve…</button>;
+  if (!opened) return <button type="button" class="button button--secondary" onClick={() => setOpened(openedOn(escalation))}>Resolve…</button>;
   const submit = async (event) => {
     event.preventDefault();
     if (!note.trim()) return;
-    await updateRecord('escalation', escalation.id, { status: 'resolved', resolution_note: note.trim() });
-    onDone('Escalation resolved.');
+    if (await saveEdit(opened, { status: 'resolved', resolution_note: note.trim() })) onDone('Escalation resolved.');
   };
   return (
     <form class="stack panel" onSubmit={submit}>
       <TextField name="resolution_note" label="What was done?" hint="For example: welfare call made, patient safe; referred to falls clinic." multiline value={note} onInput={setNote} required />
       <div class="actions">
         <button type="submit" class="button">Resolve escalation</button>
-        <button type="button" class="button button--secondary" onClick={() => setOpen(false)}>Cancel</button>
+        <button type="button" class="button button--secondary" onClick={() => setOpened(null)}>Cancel</button>
       </div>
     </form>
   );
@@ -89,7 +88,7 @@ export function Escalations({ id, user }) {
               {canAct && e.data.status !== 'resolved' ? (
                 <div class="actions">
                   {e.data.status === 'open' ? (
-                    <button type="button" class="button" onClick={async () => { await updateRecord('escalation', e.id, { status: 'acknowledged' }); setMessage(`Acknowledged: ${label(RULE, e.data.rule)}.`); }}>
+                    <button type="button" class="button" onClick={async () => { if (await editRecord(e, { status: 'acknowledged' })) setMessage(`Acknowledged: ${label(RULE, e.data.rule)}.`); }}>
                       Acknowledge
                     </button>
                   ) : null}

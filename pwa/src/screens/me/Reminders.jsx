@@ -6,7 +6,8 @@ import { PendingBadge } from '../../components/Badge.jsx';
 import { Notifications } from '../../components/Notifications.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { ofPatient } from '../../lib/queries.js';
-import { createRecord, updateRecord } from '../../lib/outbox.js';
+import { createRecord } from '../../lib/outbox.js';
+import { editRecord } from '../../lib/editForm.js';
 import { localDate } from '../../lib/format.js';
 import { DAYS } from '../../lib/labels.js';
 import { myPatients } from './context.js';
@@ -88,7 +89,7 @@ export function Reminders({ user }) {
                     <h3 class="card__title">{r.data.title}</h3>
                     <p class="card__meta">{r.data.time_of_day}, {describeDays(r.data.days_of_week)}{r.data.active ? '' : ' · paused'}</p>
                     {r.data.body ? <p>{r.data.body}</p> : null}
-                    <button type="button" class="button button--secondary" onClick={() => updateRecord('reminder', r.id, { active: !r.data.active })}>
+                    <button type="button" class="button button--secondary" onClick={() => editRecord(r, { active: !r.data.active })}>
                       {r.data.active ? 'Pause' : 'Resume'}<span class="visually-hidden"> reminder {r.data.title}</span>
                     </button> <PendingBadge record={r} />
                   </li>

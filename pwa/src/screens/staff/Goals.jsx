@@ -5,7 +5,8 @@ import { TextField, SelectField, YesNo, ErrorSummary, useForm } from '../../comp
 import { PendingBadge } from '../../components/Badge.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { one, ofPatient, sortNewest, notVoided } from '../../lib/queries.js';
-import { createRecord, updateRecord } from '../../lib/outbox.js';
+import { createRecord } from '../../lib/outbox.js';
+import { useEditForm } from '../../lib/editForm.js';
 import { localDate, addDays, formatDate, fullName } from '../../lib/format.js';
 import { GOAL_STATUS, label } from '../../lib/labels.js';
 
@@ -25,19 +26,6 @@ function toFields(values) {
     title: values.title.trim(), description: values.description.trim(), times_per_week: Number(values.times_per_week),
     start_date: values.start_date || undefined, review_date: values.review_date || undefined, status: values.status,
   };
-}
-
-/** Only the fields that differ from the record (updates carry changed fields only). */
-export function changedFields(before, after) {
-  const out = {};
-  for (const [key, value] of Object.entries(after)) {
-    if (value === undefined) continue;
-    // A text box left blank over a field the record never had is not a change: sending
-    // it would overwrite (or conflict with) a value another device has set meanwhile.
-    if (value === '' && (before[key] === undefined || before[key] === null)) continue;
-    if (JSON.stringify(before[key]) !== JSON.stringify(value)) out[key] = value;
-  }
-  return out;
 }
 
 function GoalFields({ form, errors }) {
@@ -126,12 +114,15 @@ export function GoalEdit({ id }) {
   return <GoalEditor key={d.goal.id} goal={d.goal} logs={d.logs} />;
 }
 
+const goalValues = (g) => ({
+  title: g.title || '', description: g.description || '', times_per_week: String(g.times_per_week || 1),
+  start_date: g.start_date || '', review_date: g.review_date || '', status: g.status || 'active',
+});
+
 function GoalEditor({ goal, logs }) {
   const g = goal.data;
-  const form = useForm({
-    title: g.title || '', description: g.description || '', times_per_week: String(g.times_per_week || 1),
-    start_date: g.start_date || '', review_date: g.review_date || '', status: g.status || 'active',
-  });
+  // Saves only what was changed here, on the version the form opened on (editForm.js).
+  const form = useEditForm(goal, { toValues: goalValues, toFields });
   const [tried, setTried] = useState(false);
   const [saved, setSaved] = useState('');
   const errors = goalProblems(form.values);
@@ -139,13 +130,8 @@ function GoalEditor({ goal, logs }) {
     event.preventDefault();
     setTried(true);
     if (Object.keys(errors).length) return;
-    const changes = changedFields(g, toFields(form.values));
-    if (!Object.keys(changes).length) {
-      setSaved('Nothing changed.');
-      return;
-    }
-    await updateRecord('goal', goal.id, changes);
-    setSaved('Goal saved on this device.');
+    const changes = await form.save();
+    if (changes) setSaved(Object.keys(changes).length ? 'Goal saved on this device.' : 'Nothing changed.');
   };
   return (
     <Page title={g.title || 'Goal'} actions={<PendingBadge record={goal} />}>

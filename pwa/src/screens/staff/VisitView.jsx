@@ -8,7 +8,8 @@ import { StatusBadge, PendingBadge } from '../../components/Badge.jsx';
 import { TextField, Checkboxes, Checkbox } from '../../components/fields.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { one, ofPatient, sortOldest } from '../../lib/queries.js';
-import { updateRecord, createRecord } from '../../lib/outbox.js';
+import { createRecord } from '../../lib/outbox.js';
+import { useEditForm, editRecord } from '../../lib/editForm.js';
 import { formatDateTime, fullName } from '../../lib/format.js';
 import { VISIT_TYPE, VISIT_STATUS, label } from '../../lib/labels.js';
 
@@ -64,30 +65,60 @@ function Addendum({ visit, addenda }) {
   );
 }
 
+const outcomeValues = (v) => ({
+  notes: v.notes || '',
+  interventions: (v.interventions || []).filter((i) => INTERVENTIONS[i]),
+  other: (v.interventions || []).filter((i) => !INTERVENTIONS[i]).join('; '),
+});
+
+const outcomeFields = (values) => ({
+  notes: values.notes,
+  interventions: [...values.interventions, ...values.other.split(';').map((s) => s.trim()).filter(Boolean)],
+});
+
+// Each form below saves only what was changed in it, on the version it opened on
+// (editForm.js): another device's change to the visit meanwhile is kept, or conflicts.
+
 function Outcome({ visit, onDone }) {
-  const v = visit.data;
-  const [notes, setNotes] = useState(v.notes || '');
-  const known = (v.interventions || []).filter((i) => INTERVENTIONS[i]);
-  const [interventions, setInterventions] = useState(known);
-  const [other, setOther] = useState((v.interventions || []).filter((i) => !INTERVENTIONS[i]).join('; '));
-  const fields = () => ({ notes, interventions: [...interventions, ...other.split(';').map((s) => s.trim()).filter(Boolean)] });
+  const form = useEditForm(visit, { toValues: outcomeValues, toFields: outcomeFields });
+  const { values, set } = form;
   const complete = async (event) => {
     event.preventDefault();
-    await updateRecord('visit', visit.id, { ...fields(), status: 'completed', ended_at: v.ended_at || new Date().toISOString() });
-    onDone('Visit completed. Sign it when the notes are final.');
+    const done = await form.save({ status: 'completed', ended_at: form.opened.data.ended_at || new Date().toISOString() });
+    if (done) onDone('Visit completed. Sign it when the notes are final.');
   };
   const saveNotes = async () => {
-    await updateRecord('visit', visit.id, fields());
-    onDone('Notes saved on this device.');
+    const saved = await form.save();
+    if (saved) onDone(Object.keys(saved).length ? 'Notes saved on this device.' : 'Nothing changed.');
   };
   return (
     <form onSubmit={complete} class="stack">
-      <TextField name="notes" label="Visit notes" multiline value={notes} onInput={setNotes} />
-      <Checkboxes name="interventions" label="Interventions" options={INTERVENTIONS} values={interventions} onInput={setInterventions} />
-      <TextField name="other_interventions" label="Other interventions" hint="Separate several with a semicolon (;)" value={other} onInput={setOther} />
+      <TextField name="notes" label="Visit notes" multiline value={values.notes} onInput={set('notes')} />
+      <Checkboxes name="interventions" label="Interventions" options={INTERVENTIONS} values={values.interventions} onInput={set('interventions')} />
+      <TextField name="other_interventions" label="Other interventions" hint="Separate several with a semicolon (;)" value={values.other} onInput={set('other')} />
       <div class="actions">
-        {v.status === 'in_progress' ? <button class="button" type="submit">Complete visit</button> : null}
+        {visit.data.status === 'in_progress' ? <button class="button" type="submit">Complete visit</button> : null}
         <button class="button button--secondary" type="button" onClick={saveNotes}>Save notes</button>
+      </div>
+    </form>
+  );
+}
+
+function NoAccessForm({ visit, onDone, onCancel }) {
+  const form = useEditForm(visit);
+  const [notes, setNotes] = useState('');
+  const submit = async (event) => {
+    event.preventDefault();
+    const now = new Date().toISOString();
+    const done = await form.save({ status: 'no_access', started_at: form.opened.data.started_at || now, ended_at: now, notes });
+    if (done) onDone('Recorded as no access. The care co-ordinator is alerted for a welfare check when this syncs.');
+  };
+  return (
+    <form onSubmit={submit} class="stack panel">
+      <TextField name="no_access_notes" label="What happened?" hint="For example: no answer at door, key safe empty, neighbour not seen them." multiline value={notes} onInput={setNotes} required />
+      <div class="actions">
+        <button class="button button--warning" type="submit">Record no access</button>
+        <button class="button button--secondary" type="button" onClick={onCancel}>Cancel</button>
       </div>
     </form>
   );
@@ -95,33 +126,19 @@ function Outcome({ visit, onDone }) {
 
 function NoAccess({ visit, onDone }) {
   const [open, setOpen] = useState(false);
-  const [notes, setNotes] = useState('');
   if (!open) return <button type="button" class="button button--warning" onClick={() => setOpen(true)}>No access</button>;
-  const submit = async (event) => {
-    event.preventDefault();
-    const now = new Date().toISOString();
-    await updateRecord('visit', visit.id, { status: 'no_access', started_at: visit.data.started_at || now, ended_at: now, notes });
-    onDone('Recorded as no access. The care co-ordinator is alerted for a welfare check when this syncs.');
-  };
-  return (
-    <form onSubmit={submit} class="stack panel">
-      <TextField name="no_access_notes" label="What happened?" hint="For example: no answer at door, key safe empty, neighbour not seen them." multiline value={notes} onInput={setNotes} required />
-      <div class="actions">
-        <button class="button button--warning" type="submit">Record no access</button>
-        <button class="button button--secondary" type="button" onClick={() => setOpen(false)}>Cancel</button>
-      </div>
-    </form>
-  );
+  return <NoAccessForm visit={visit} onDone={onDone} onCancel={() => setOpen(false)} />;
 }
 
 function Sign({ visit, onDone }) {
+  const form = useEditForm(visit);
   const [confirmed, setConfirmed] = useState(false);
   const submit = async (event) => {
     event.preventDefault();
     if (!confirmed) return;
     // signed_by is set by the server from the signed-in user; a device may not send it.
-    await updateRecord('visit', visit.id, { signed_at: new Date().toISOString() });
-    onDone('Visit signed. It can no longer be changed; use an addendum for corrections.');
+    const done = await form.save({ signed_at: new Date().toISOString() });
+    if (done) onDone('Visit signed. It can no longer be changed; use an addendum for corrections.');
   };
   return (
     <form onSubmit={submit} class="stack panel">
@@ -141,8 +158,7 @@ export function VisitView({ id, user }) {
   const v = visit.data;
   const signed = Boolean(v.signed_at);
   const start = async () => {
-    await updateRecord('visit', id, { status: 'in_progress', started_at: new Date().toISOString() });
-    setMessage('Visit started.');
+    if (await editRecord(visit, { status: 'in_progress', started_at: new Date().toISOString() })) setMessage('Visit started.');
   };
   return (
     <Page title={`Visit: ${label(VISIT_TYPE, v.visit_type)}`} actions={<><StatusBadge status={v.status} table={VISIT_STATUS} /> <PendingBadge record={visit} /></>}>

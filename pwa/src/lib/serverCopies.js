@@ -1,0 +1,68 @@
+/**
+ * serverCopies.js: storing what the server says a record is, and what a conflicting
+ * push did to it.
+ *
+ * A server copy (a pulled change, or a record read from the server, in the same wire
+ * form) becomes the record's `base` unless the device already holds a newer one; the
+ * device's own pending and acknowledged edits stay on top. A push answered `conflict`
+ * applied every field but the conflicting ones, which kept the server's value; the
+ * conflict records say which and what, so the device can show both at once instead of
+ * waiting for the pull.
+ */
+import { db, pendingFor, writeMaterialised, ackedAfter } from './db.js';
+import { api, ApiError, NetworkError } from './api.js';
+
+/**
+ * Store a server copy of a record (a pulled change, or a record read from the server)
+ * under its pending and acknowledged edits. Call inside a transaction on records/outbox.
+ */
+export async function storeServerCopy(change) {
+  const local = await db.records.get([change.entity, change.id]);
+  if (local && local.base && local.base.version > change.version) return; // older than what we hold
+  const base = {
+    version: change.version,
+    deleted: Boolean(change.deleted),
+    updated_at: change.updated_at ?? null,
+    data: change.data || {},
+  };
+  const acked = ackedAfter(local ? local.acked : [], change.version);
+  await writeMaterialised(change.entity, change.id, base, await pendingFor(change.entity, change.id), acked);
+}
+
+/**
+ * The device's own view of a mutation that met a conflict: what the server applied
+ * (its fields but the conflicting ones) and the server's value of those, at the
+ * result's version. Null when that is not known: a record-level conflict, or the
+ * conflict records could not be fetched.
+ */
+export function conflictOutcome(entry, result, conflicts) {
+  const found = (result.conflict_ids || []).map((id) => conflicts.get(id));
+  if (!found.length || !found.every(Boolean) || typeof result.version !== 'number') return null;
+  if (found.some((c) => c.data.field === '_record')) return null;
+  const serverValues = Object.fromEntries(found.map((c) => [c.data.field, c.data.server_value]));
+  return { mutation_id: entry.mutation_id, op: 'update', fields: { ...entry.fields, ...serverValues }, version: result.version };
+}
+
+/**
+ * The conflict records a push answer names, by id, fetched from the server (GET
+ * /conflicts?record_id=…). Best effort: what cannot be fetched arrives with the pull.
+ */
+export async function fetchConflicts(batch, response) {
+  const byId = new Map(batch.map((entry) => [entry.mutation_id, entry]));
+  const recordIds = new Set();
+  for (const result of response.results || []) {
+    const entry = byId.get(result.mutation_id);
+    if (entry && result.status === 'conflict' && (result.conflict_ids || []).length) recordIds.add(entry.id);
+  }
+  const conflicts = new Map();
+  for (const recordId of recordIds) {
+    try {
+      const page = await api(`/conflicts?${new URLSearchParams({ record_id: recordId, limit: '500' })}`);
+      for (const item of page.items || []) conflicts.set(item.id, item);
+    } catch (err) {
+      if (!(err instanceof ApiError) && !(err instanceof NetworkError)) throw err;
+    }
+  }
+  return conflicts;
+}
+
