@@ -18,6 +18,9 @@ import { Reminders } from './screens/me/Reminders.jsx';
 import { Upcoming } from './screens/me/Upcoming.jsx';
 import { SyncPage } from './screens/SyncPage.jsx';
 import { Account } from './screens/Account.jsx';
+// issue 14, Nurse: history views and invitations
+import { FallsView, ActivationView } from './screens/staff/AssessmentView.jsx';
+import { Invite } from './screens/staff/Invite.jsx';
 
 const STAFF = ['nurse', 'coordinator'];
 const PEOPLE = ['patient', 'carer'];
@@ -48,6 +51,10 @@ export const ROUTES = [
   ['/me/visits', Upcoming, PEOPLE],
   ['/sync', SyncPage, null],
   ['/account', Account, null],
+  // issue 14, Nurse: read-only history and app invitations
+  ['/falls/:id', FallsView, STAFF],
+  ['/activation/:id', ActivationView, STAFF],
+  ['/patients/:patientId/invite', Invite, STAFF],
 ];
 
 export const HOME = { nurse: '/today', coordinator: '/dashboard', patient: '/me', carer: '/me', admin: '/account' };
