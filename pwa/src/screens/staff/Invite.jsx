@@ -36,6 +36,7 @@ function InviteMade({ invite, role, onAnother }) {
         <li>They open <strong>{location.origin}/enrol</strong>, enter the code, and choose a username and password.</li>
       </ul>
       <QrCode text={url} label="QR code that opens the set-up page with this code" />
+      <p class="hint">The QR code opens <span class="invite-url">{url}</span> (it can also be sent as a link).</p>
       <p><button type="button" class="button button--secondary" onClick={onAnother}>Make another invitation</button></p>
     </Section>
   );
