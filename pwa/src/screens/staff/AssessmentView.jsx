@@ -13,11 +13,13 @@ import { instruments } from '../../clinical/index.js';
 import { formatDateTime, showValue } from '../../lib/format.js';
 import { MULTIFACTORIAL_DOMAIN, MULTIFACTORIAL_VALUE, RISK, fieldLabel, label } from '../../lib/labels.js';
 
+const answerText = (value) => (value === null || value === undefined || value === '' ? 'Not recorded' : showValue(value));
+
 /** [key, question, value → text] for every answer, in the instrument's order and words. */
 export function fallsQuestions() {
   const answers = instruments.falls.answers;
-  const rows = Object.entries(answers).map(([key, spec]) => [key, spec.label || fieldLabel(key), (d) => showValue(d[key])]);
-  if (!answers.short_fes_i) rows.push(['short_fes_i', 'Short FES-I total (7–28)', (d) => showValue(d.short_fes_i)]);
+  const rows = Object.entries(answers).map(([key, spec]) => [key, spec.label || fieldLabel(key), (d) => answerText(d[key])]);
+  if (!answers.short_fes_i) rows.push(['short_fes_i', 'Short FES-I total (7–28)', (d) => answerText(d.short_fes_i)]);
   for (const [domain, text] of Object.entries(MULTIFACTORIAL_DOMAIN)) {
     rows.push([`mf_${domain}`, text, (d) => label(MULTIFACTORIAL_VALUE, (d.multifactorial || {})[domain] || 'not_assessed')]);
   }
