@@ -131,18 +131,26 @@ def test_today_lists_my_visits_in_time_order_with_overdue_missed_and_no_access_m
         expect(row).not_to_contain_text("Missed")
     no_serious_violations_and_no_sideways_scroll(page)
 
-    page.get_by_role("link", name="Previous day").click()
+    page.get_by_role("link", name="Yesterday").click()
     yesterday = today() - timedelta(days=1)
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"{yesterday:%a} {yesterday.day} {yesterday:%b}")
     expect(page.locator("main ol.cards > li")).to_have_count(1)
     expect(page.locator("main .card__title")).to_have_text("11:00–11:30 · Mabel Ames")
-    tomorrow = today() + timedelta(days=1)
-    page.get_by_label("Go to a date").fill(tomorrow.isoformat())
+    page.get_by_role("link", name="Next day").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+    page.get_by_role("link", name="Tomorrow").click()
     expect(page.locator("main .card__title")).to_have_text("09:30–10:00 · Edith Crawley")
     expect(page.locator("main ol.cards > li")).to_contain_text("Scheduled")
     page.get_by_role("link", name="Today").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+    later = today() + timedelta(days=9)
+    page.get_by_label("Go to a date").fill(later.isoformat())
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"{later:%a} {later.day} {later:%b}")
+    expect(page.get_by_text(f"No visits booked for you on {later:%a} {later.day} {later:%b}."))\
+        .to_be_visible()
+    page.get_by_role("link", name="Today").first.click()
 
     page.get_by_role("link", name="Book a visit").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Book a visit")
@@ -195,6 +203,27 @@ def test_history_opens_past_assessments_and_visits_read_only_with_trends(
     previous.click()
     expect(page.locator(".previous-answers").get_by_role(
         "row", name=re.compile("^Falls in the last 12 months"))).to_contain_text("2")
+
+
+# Every visible control in the screen's main part, and how big its target is (a radio or
+# checkbox is targeted through its label).
+TARGETS = """() => [...document.querySelectorAll(
+    'main a, main button, main input, main select, main summary')]
+  .filter((e) => e.offsetParent !== null)
+  .map((e) => ['radio', 'checkbox'].includes(e.type) ? e.closest('label') : e)
+  .map((e) => [e.tagName, e.textContent.trim().slice(0, 40), e.getBoundingClientRect().height])
+  .filter(([, , height]) => height < 44)"""
+
+
+def test_every_control_on_the_nurse_screens_is_at_least_44px_tall(
+    nurse: Page, server: dict[str, Any]
+) -> None:
+    s = server
+    for path in ("/today", "/caseload", f"/patients/{s['edith']}", f"/falls/{s['falls_latest']}",
+                 f"/activation/{s['score_latest']}", f"/patients/{s['edith']}/invite"):
+        go(nurse, path)
+        expect(nurse.locator("main")).not_to_contain_text("Loading")
+        assert nurse.evaluate(TARGETS) == [], path
 
 
 def test_at_320px_the_nurse_screens_do_not_scroll_sideways(

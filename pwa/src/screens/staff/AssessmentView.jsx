@@ -70,7 +70,7 @@ export function FallsView({ id }) {
   return (
     <Page title={`Falls assessment, ${formatDateTime(record.data.assessed_at)}`} wide actions={<PendingBadge record={record} />}>
       <PatientBanner patientId={record.patient_id} />
-      <p><a href={`/patients/${record.patient_id}`}>Back to the patient</a></p>
+      <p><a class="tap-link" href={`/patients/${record.patient_id}`}>Back to the patient</a></p>
       {record.data.entered_in_error ? <Notice kind="warning">Entered in error{record.data.void_reason ? `: ${record.data.void_reason}` : ''}. Not counted in scores or reports.</Notice> : null}
       <Notice kind="info">Read only: a falls assessment is never changed. Record a new one to reassess.</Notice>
       <Section title={FALLS_TITLE} id="result">
@@ -86,7 +86,7 @@ export function FallsView({ id }) {
         <AnswersCompared current={record.data} previous={previous && previous.data}
           currentTitle={`This assessment (${formatDateTime(record.data.assessed_at)})`}
           previousTitle={previous ? `Previous (${formatDateTime(previous.data.assessed_at)})` : ''} />
-        {previous ? <p><a href={`/falls/${previous.id}`}>Open the previous assessment</a></p> : null}
+        {previous ? <p><a class="tap-link" href={`/falls/${previous.id}`}>Open the previous assessment</a></p> : null}
       </Section>
     </Page>
   );
@@ -125,7 +125,7 @@ export function ActivationView({ id }) {
   return (
     <Page title={`Activation score, ${formatDateTime(s.assessed_at)}`} actions={<PendingBadge record={record} />}>
       <PatientBanner patientId={record.patient_id} />
-      <p><a href={`/patients/${record.patient_id}`}>Back to the patient</a></p>
+      <p><a class="tap-link" href={`/patients/${record.patient_id}`}>Back to the patient</a></p>
       {s.entered_in_error ? <Notice kind="warning">Entered in error{s.void_reason ? `: ${s.void_reason}` : ''}. Not counted in scores or reports.</Notice> : null}
       <Notice kind="info">Read only: an activation score is never changed. Record a new one from the licensed tool.</Notice>
       <p><ActivationBadge level={act && act.level} mismatch={act && act.level_mismatch} /></p>

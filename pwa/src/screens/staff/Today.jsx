@@ -45,9 +45,9 @@ function DayNav({ day, today }) {
   const href = (d) => (d === today ? '/today' : `/today?date=${d}`);
   return (
     <nav aria-label="Other days" class="daynav">
-      <a class="button button--secondary" href={href(addDays(day, -1))}><span aria-hidden="true">‹ </span>Previous day</a>
+      <a class="button button--secondary" href={href(addDays(day, -1))}><span aria-hidden="true">‹ </span>{day === today ? 'Yesterday' : 'Previous day'}</a>
       {day !== today ? <a class="button button--secondary" href="/today">Today</a> : null}
-      <a class="button button--secondary" href={href(addDays(day, 1))}>Next day<span aria-hidden="true"> ›</span></a>
+      <a class="button button--secondary" href={href(addDays(day, 1))}>{day === today ? 'Tomorrow' : 'Next day'}<span aria-hidden="true"> ›</span></a>
       <TextField name="day" type="date" label="Go to a date" value={day} markOptional={false}
         onInput={(value) => { if (/^\d{4}-\d\d-\d\d$/.test(value)) navigate(href(value)); }} />
     </nav>
@@ -80,7 +80,8 @@ export function Today({ user }) {
   const today = localDate();
   const asked = queryParam('date');
   const day = asked && /^\d{4}-\d\d-\d\d$/.test(asked) ? asked : today;
-  const rows = useLive(() => visitsOn(user.id, day), [user.id, day], null);
+  const loaded = useLive(async () => ({ day, rows: await visitsOn(user.id, day) }), [user.id, day], null);
+  const rows = loaded && loaded.day === day ? loaded.rows : null; // never the previous day's list under this day's title
   const title = day === today ? 'Today' : formatDay(day);
   return (
     <Page title={title} lead={`Your visits on ${formatDay(day)}.`}
