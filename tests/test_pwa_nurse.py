@@ -199,10 +199,16 @@ def test_history_opens_past_assessments_and_visits_read_only_with_trends(
     expect(page.get_by_role("button", name="Start visit")).to_have_count(0)
 
     go(page, f"/patients/{s['edith']}/falls/new")  # a reassessment: the last answers at hand
-    previous = page.get_by_text(re.compile(r"^Previous assessment \(.*falls risk high\)"))
-    previous.click()
-    expect(page.locator(".previous-answers").get_by_role(
-        "row", name=re.compile("^Falls in the last 12 months"))).to_contain_text("2")
+    previous = page.locator(".previous-answers")
+    expect(previous.locator("summary")).to_have_text(
+        re.compile(r"^Previous assessment \(.*falls risk high\)"))
+    expect(previous.get_by_role("row", name=re.compile("^Falls in the last 12 months")))\
+        .to_contain_text("2")
+    questions = page.get_by_label("Falls in the last 12 months").bounding_box()
+    beside = previous.bounding_box()
+    assert questions and beside
+    if page.viewport_size and page.viewport_size["width"] >= 768:  # two columns: beside
+        assert beside["x"] > questions["x"] + questions["width"], (questions, beside)
 
 
 # Every visible control in the screen's main part, and how big its target is (a radio or

@@ -93,8 +93,9 @@ export function FallsView({ id }) {
 }
 
 /**
- * For the falls form (one line: `<PreviousFallsAnswers patientId={patientId} />`): the
- * latest assessment's answers, so a reassessment is made with the previous ones in view.
+ * For the falls form (one line: `<PreviousFallsAnswers patientId={patientId} />`, in the
+ * column beside the questions): the latest assessment's answers, open, so a reassessment
+ * is made with the previous ones in view; it folds away with its summary.
  */
 export function PreviousFallsAnswers({ patientId }) {
   const latest = useLive(async () => {
@@ -104,8 +105,8 @@ export function PreviousFallsAnswers({ patientId }) {
   if (!latest) return null;
   const result = fallsResultOf(latest);
   return (
-    <details class="panel previous-answers">
-      <summary>Previous assessment ({formatDateTime(latest.data.assessed_at)}{result ? `, falls risk ${label(RISK, result.risk_level).toLowerCase()}` : ''}): show its answers</summary>
+    <details class="panel previous-answers" open>
+      <summary>Previous assessment ({formatDateTime(latest.data.assessed_at)}{result ? `, falls risk ${label(RISK, result.risk_level).toLowerCase()}` : ''})</summary>
       <AnswersCompared current={latest.data} previous={null} currentTitle={`Previous (${formatDateTime(latest.data.assessed_at)})`} />
     </details>
   );

@@ -102,7 +102,6 @@ export function FallsForm({ patientId }) {
   return (
     <Page title="Falls assessment" lead={context && context.patient ? fullName(context.patient) : ''} wide>
       <PatientBanner patientId={patientId} />
-      <PreviousFallsAnswers patientId={patientId} />
       <form onSubmit={submit} class="stack" noValidate>
         <ErrorSummary errors={shownErrors} />
         <div class="grid">
@@ -128,6 +127,7 @@ export function FallsForm({ patientId }) {
           </div>
           <div>
             <Result result={result} />
+            <PreviousFallsAnswers patientId={patientId} />
           </div>
         </div>
         <Section title="Multifactorial assessment" id="multifactorial">
