@@ -87,6 +87,12 @@ def test_a_nurse_invites_a_carer_who_enrols_from_the_qr_address(
     address = nurse.locator(".invite-url").inner_text()
     assert address == f"{s['base']}/enrol?code={code}"
     clean(nurse)
+    nurse.set_viewport_size({"width": 320, "height": 640})  # the code still fits on one line
+    assert nurse.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    lines = nurse.locator(".invite-code").evaluate(
+        "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)")
+    assert round(lines) == 1, lines
+    nurse.set_viewport_size(viewport)
 
     carer = new_device(chromium, viewport).new_page()
     carer.goto(address)  # where the QR code leads
