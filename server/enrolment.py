@@ -105,9 +105,10 @@ def enrol(
         ).fetchone()
         problem = None
         if invite is None:
-            problem = "This code is not recognised."
+            problem = ("This code is not recognised. Check it was typed correctly,"
+                       " or ask for a new one.")
         elif invite["used_at"] is not None:
-            problem = "This code has already been used."
+            problem = "This code has already been used. Ask for a new one."
         elif invite["expires_at"] <= iso(utcnow()):
             problem = "This code has expired. Ask your nurse for a new one."
         if problem is None:
@@ -147,7 +148,10 @@ def enrol(
                 patient_id=invite["patient_id"] if role == "patient" else None,
             )
         except accounts.AccountError as exc:
-            raise EnrolmentError(422, "The account details are not valid.", exc.errors) from exc
+            # The message names each problem ("Password: must be at least 8 characters.").
+            message = " ".join(f"{field.replace('_', ' ').capitalize()}: {problems[0][0].lower()}"
+                               f"{problems[0][1:]}" for field, problems in exc.errors.items())
+            raise EnrolmentError(422, message, exc.errors) from exc
         conn.execute(
             "UPDATE invites SET used_by = ? WHERE code_hash = ?", (user.id, invite["code_hash"])
         )

@@ -11,7 +11,8 @@ import { onSessionAnnounced, shownUser } from './lib/tabs.js';
 import { syncEngine } from './lib/sync.js';
 import { on } from './lib/events.js';
 import { ROUTES, NAV, HOME } from './routes.js';
-import { Login, Enrol } from './screens/Login.jsx';
+import { Login } from './screens/Login.jsx';
+import { Enrol } from './screens/Enrol.jsx';
 import { Report } from './screens/me/Report.jsx';
 
 const PUBLIC = { '/login': Login, '/enrol': Enrol };

@@ -19,6 +19,9 @@ import { Upcoming } from './screens/me/Upcoming.jsx';
 import { SyncPage } from './screens/SyncPage.jsx';
 import { Account } from './screens/Account.jsx';
 import { Reports } from './screens/coordinator/Reports.jsx';
+// issue 14, Nurse: history views and invitations
+import { FallsView, ActivationView } from './screens/staff/AssessmentView.jsx';
+import { Invite } from './screens/staff/Invite.jsx';
 
 const STAFF = ['nurse', 'coordinator'];
 const PEOPLE = ['patient', 'carer'];
@@ -52,6 +55,10 @@ export const ROUTES = [
   // Co-ordinator reports, and the list behind each dashboard number.
   ['/reports', Reports, ['coordinator']],
   ['/dashboard/:list', Dashboard, ['coordinator']],
+  // issue 14, Nurse: read-only history and app invitations
+  ['/falls/:id', FallsView, STAFF],
+  ['/activation/:id', ActivationView, STAFF],
+  ['/patients/:patientId/invite', Invite, STAFF],
 ];
 
 export const HOME = { nurse: '/today', coordinator: '/dashboard', patient: '/me', carer: '/me', admin: '/account' };

@@ -1,9 +1,9 @@
-/** Sign in (and enrol with an invite code). Signing in needs a connection. */
+/** Sign in. Signing in needs a connection. (Enrolling with an invite code: Enrol.jsx.) */
 import { useState } from 'preact/hooks';
 import { Page, Notice } from '../components/Page.jsx';
 import { TextField, useForm } from '../components/fields.jsx';
 import { login, defaultDeviceName, OwnerMismatch } from '../lib/session.js';
-import { api, ApiError, NetworkError } from '../lib/api.js';
+import { ApiError, NetworkError } from '../lib/api.js';
 import { SignedOutNotice, DiscardUnsentChanges } from '../components/UnsentChanges.jsx';
 
 function explain(err) {
@@ -46,39 +46,6 @@ export function Login({ onSignedIn, reason }) {
       </form>
       <p><a href="/enrol">I have an invitation code</a></p>
       <p><a href="/fall">I’ve had a fall</a></p>
-    </Page>
-  );
-}
-
-export function Enrol({ onSignedIn }) {
-  const form = useForm({ code: '', display_name: '', username: '', password: '' });
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const submit = async (event) => {
-    event.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      const { code, display_name: displayName, username, password } = form.values;
-      await api('/auth/enrol', { method: 'POST', auth: false, body: { code: code.trim(), display_name: displayName.trim(), username: username.trim(), password } });
-      onSignedIn(await login({ username, password }));
-    } catch (err) {
-      setError(explain(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <Page title="Set up your account" lead="Use the invitation code your nurse or care co-ordinator gave you.">
-      <form class="stack narrow" onSubmit={submit}>
-        <TextField name="code" label="Invitation code" autoComplete="one-time-code" autoCapitalize="characters" value={form.values.code} onInput={form.set('code')} required />
-        <TextField name="display_name" label="Your name" autoComplete="name" value={form.values.display_name} onInput={form.set('display_name')} required />
-        <TextField name="username" label="Choose a username" autoComplete="username" autoCapitalize="none" value={form.values.username} onInput={form.set('username')} required minLength={3} />
-        <TextField name="password" type="password" label="Choose a password" autoComplete="new-password" value={form.values.password} onInput={form.set('password')} required />
-        <button class="button" type="submit" disabled={busy}>{busy ? 'Setting up…' : 'Set up account'}</button>
-        <Notice kind="error">{error}</Notice>
-      </form>
-      <p><a href="/login">Back to sign in</a></p>
     </Page>
   );
 }

@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { Page } from '../../components/Page.jsx';
 import { TextField, SelectField, ErrorSummary, useForm } from '../../components/fields.jsx';
 import { ActivationBadge } from '../../components/Badge.jsx';
+import { PatientBanner } from '../../components/PatientBanner.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { one } from '../../lib/queries.js';
 import { createRecord } from '../../lib/outbox.js';
@@ -41,6 +42,7 @@ export function ActivationForm({ patientId }) {
   const shown = tried ? errors : {};
   return (
     <Page title="Record activation score" lead={patient ? fullName(patient) : ''}>
+      <PatientBanner patientId={patientId} />
       <p>Enter the score produced by the licensed Patient Activation Measure tool. Doorstep does not show the questionnaire.</p>
       <form onSubmit={submit} class="stack" noValidate>
         <ErrorSummary errors={shown} />

@@ -7,6 +7,8 @@ import { useState } from 'preact/hooks';
 import { Page, Section } from '../../components/Page.jsx';
 import { TextField, SelectField, YesNo, ErrorSummary, useForm } from '../../components/fields.jsx';
 import { FallsBadge } from '../../components/Badge.jsx';
+import { PatientBanner } from '../../components/PatientBanner.jsx';
+import { PreviousFallsAnswers } from './AssessmentView.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { one, ofPatient, sortNewest } from '../../lib/queries.js';
 import { createRecord } from '../../lib/outbox.js';
@@ -99,6 +101,7 @@ export function FallsForm({ patientId }) {
 
   return (
     <Page title="Falls assessment" lead={context && context.patient ? fullName(context.patient) : ''} wide>
+      <PatientBanner patientId={patientId} />
       <form onSubmit={submit} class="stack" noValidate>
         <ErrorSummary errors={shownErrors} />
         <div class="grid">
@@ -124,6 +127,7 @@ export function FallsForm({ patientId }) {
           </div>
           <div>
             <Result result={result} />
+            <PreviousFallsAnswers patientId={patientId} />
           </div>
         </div>
         <Section title="Multifactorial assessment" id="multifactorial">

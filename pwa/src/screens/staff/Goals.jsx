@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { Page, Section, Notice, Empty } from '../../components/Page.jsx';
 import { TextField, SelectField, YesNo, ErrorSummary, useForm } from '../../components/fields.jsx';
 import { PendingBadge } from '../../components/Badge.jsx';
+import { PatientBanner } from '../../components/PatientBanner.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { one, ofPatient, sortNewest, notVoided } from '../../lib/queries.js';
 import { createRecord } from '../../lib/outbox.js';
@@ -61,6 +62,7 @@ export function GoalsList({ patientId }) {
   };
   return (
     <Page title="Goals" lead={d && d.patient ? fullName(d.patient) : ''}>
+      <PatientBanner patientId={patientId} />
       {d && d.goals.length === 0 ? <Empty>No goals yet.</Empty> : null}
       <ul class="cards">
         {(d ? d.goals : []).map((g) => (
@@ -135,6 +137,7 @@ function GoalEditor({ goal, logs }) {
   };
   return (
     <Page title={g.title || 'Goal'} actions={<PendingBadge record={goal} />}>
+      <PatientBanner patientId={goal.patient_id} />
       <p><a href={`/patients/${goal.patient_id}/goals`}>All goals for this patient</a></p>
       <Section title="Edit goal" id="edit-goal">
         <form onSubmit={submit} class="stack" noValidate>

@@ -1,6 +1,7 @@
 /** Staff: book a visit for a patient (assigned to me by default). */
 import { useState } from 'preact/hooks';
 import { Page } from '../../components/Page.jsx';
+import { PatientBanner } from '../../components/PatientBanner.jsx';
 import { TextField, SelectField, useForm } from '../../components/fields.jsx';
 import { createRecord } from '../../lib/outbox.js';
 import { navigate } from '../../lib/router.js';
@@ -29,6 +30,7 @@ export function NewVisit({ patientId, user }) {
   };
   return (
     <Page title="New visit">
+      <PatientBanner patientId={patientId} />
       <form onSubmit={submit} class="stack">
         <SelectField name="visit_type" label="Visit type" options={VISIT_TYPE} value={form.values.visit_type} onInput={form.set('visit_type')} required />
         <TextField name="start" type="datetime-local" label="Starts" value={form.values.start} onInput={form.set('start')} required error={error || undefined} />

@@ -1,13 +1,14 @@
 /** Staff: one patient — summary, trends, goals, visits and a timeline of everything. */
 import { useState } from 'preact/hooks';
 import { Page, Section, Empty } from '../../components/Page.jsx';
-import { FallsBadge, ActivationBadge, StatusBadge, PendingBadge } from '../../components/Badge.jsx';
+import { StatusBadge, PendingBadge } from '../../components/Badge.jsx';
+import { PatientBanner } from '../../components/PatientBanner.jsx';
 import { TrendChart } from '../../components/TrendChart.jsx';
 import { VoidButton } from '../../components/VoidButton.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { one, ofPatient, notVoided, sortOldest, sortNewest } from '../../lib/queries.js';
 import { fallsResultOf, activationOf } from '../../lib/instruments.js';
-import { formatNhsNumber, formatDate, formatDateTime, fullName, ageOn } from '../../lib/format.js';
+import { formatDate, formatDateTime, fullName } from '../../lib/format.js';
 import { SEX, COMPLEXITY, VISIT_TYPE, VISIT_STATUS, GOAL_STATUS, RISK, SELF_REPORT_KIND, RULE, SEVERITY, label } from '../../lib/labels.js';
 
 const RISK_VALUE = { low: 1, intermediate: 2, high: 3 };
@@ -27,9 +28,9 @@ function timeline(d) {
   for (const a of d.visit_addendum) items.push({ at: when(a, 'created_at'), r: a, text: `Addendum: ${a.data.text}`, href: `/visits/${a.data.visit_id}` });
   for (const f of d.falls_assessment) {
     const result = fallsResultOf(f);
-    items.push({ at: when(f, 'assessed_at'), r: f, text: `Falls assessment: ${result ? `${label(RISK, result.risk_level)} risk` : 'result pending'}`, voidable: true });
+    items.push({ at: when(f, 'assessed_at'), r: f, text: `Falls assessment: ${result ? `${label(RISK, result.risk_level)} risk` : 'result pending'}`, href: `/falls/${f.id}`, voidable: true });
   }
-  for (const s of d.activation_score) items.push({ at: when(s, 'assessed_at'), r: s, text: `Activation score ${s.data.score} (level ${activationOf(s)?.level ?? '?'})`, voidable: true });
+  for (const s of d.activation_score) items.push({ at: when(s, 'assessed_at'), r: s, text: `Activation score ${s.data.score} (level ${activationOf(s)?.level ?? '?'})`, href: `/activation/${s.id}`, voidable: true });
   const goals = new Map(d.goal.map((g) => [g.id, g]));
   for (const l of d.goal_log) items.push({ at: when(l, 'date'), r: l, text: `Goal ${l.data.done ? 'done' : 'not done'}: ${goals.get(l.data.goal_id)?.data.title || 'goal'}${l.data.note ? ` — ${l.data.note}` : ''}`, voidable: true });
   for (const s of d.self_report) items.push({ at: when(s, 'happened_at'), r: s, text: `Reported: ${label(SELF_REPORT_KIND, s.data.kind)}${s.data.injured ? ', injured' : ''}${s.data.unable_to_get_up ? ', could not get up' : ''}${s.data.details ? ` — ${s.data.details}` : ''}`, voidable: true });
@@ -39,16 +40,11 @@ function timeline(d) {
 
 function Summary({ patient }) {
   const p = patient.data;
-  const age = ageOn(p.date_of_birth);
+  // Name, birth, NHS number, address, phone and access notes are in the banner above.
   const rows = [
-    ['NHS number', formatNhsNumber(p.nhs_number)],
-    ['Date of birth', p.date_of_birth ? `${formatDate(p.date_of_birth)}${age !== null ? ` (${age})` : ''}` : null],
     ['Sex', p.sex ? label(SEX, p.sex) : null],
-    ['Address', [p.address, p.postcode].filter(Boolean).join(', ') || null],
-    ['Phone', p.phone],
     ['GP practice', [p.gp_practice, p.named_gp].filter(Boolean).join(' — ') || null],
     ['Complexity', p.complexity_tier ? label(COMPLEXITY, p.complexity_tier) : null],
-    ['Access notes', p.access_notes],
   ].filter(([, value]) => value);
   return (
     <>
@@ -98,20 +94,17 @@ export function PatientView({ id }) {
   const scores = sortOldest(d.activation_score.filter(notVoided), 'assessed_at');
   const latestFalls = falls[falls.length - 1];
   const latestScore = scores[scores.length - 1];
-  const latestAct = latestScore ? activationOf(latestScore) : null;
   const goals = d.goal.filter((g) => g.data.status !== 'stopped');
   const upcoming = sortNewest(d.visit, 'scheduled_start').slice(0, 8);
   return (
     <Page title={fullName(d.patient)} wide actions={<PendingBadge record={d.patient} />}>
-      <p class="card__badges">
-        <FallsBadge level={latestFalls && latestFalls.res.risk_level} local={latestFalls && latestFalls.res.local} />{' '}
-        <ActivationBadge level={latestAct && latestAct.level} mismatch={latestAct && latestAct.level_mismatch} />
-      </p>
+      <PatientBanner patientId={id} />
       <nav aria-label="Record for this patient" class="actions">
         <a class="button" href={`/patients/${id}/falls/new`}>New falls assessment</a>
         <a class="button" href={`/patients/${id}/activation/new`}>Record activation score</a>
         <a class="button button--secondary" href={`/patients/${id}/goals`}>Goals</a>
         <a class="button button--secondary" href={`/patients/${id}/visits/new`}>New visit</a>
+        <a class="button button--secondary" href={`/patients/${id}/invite`}>Invite to the app</a>
       </nav>
       <div class="grid">
         <Section title="Summary" id="summary"><Summary patient={d.patient} /></Section>
@@ -138,6 +131,20 @@ export function PatientView({ id }) {
           {upcoming.length === 0 ? <Empty>No visits.</Empty> : (
             <ul class="plain">
               {upcoming.map((v) => <li key={v.id}><a href={`/visits/${v.id}`}>{formatDateTime(v.data.scheduled_start)} — {label(VISIT_TYPE, v.data.visit_type)}</a> <StatusBadge status={v.data.status} table={VISIT_STATUS} /></li>)}
+            </ul>
+          )}
+        </Section>
+        <Section title="Past assessments" id="assessments">
+          <h3>Falls assessments</h3>
+          {falls.length === 0 ? <Empty>None yet.</Empty> : (
+            <ul class="plain">
+              {[...falls].reverse().map(({ r, res }) => <li key={r.id}><a href={`/falls/${r.id}`}>{formatDateTime(r.data.assessed_at)} — {label(RISK, res.risk_level)} falls risk</a></li>)}
+            </ul>
+          )}
+          <h3>Activation scores</h3>
+          {scores.length === 0 ? <Empty>None yet.</Empty> : (
+            <ul class="plain">
+              {[...scores].reverse().map((s) => <li key={s.id}><a href={`/activation/${s.id}`}>{formatDateTime(s.data.assessed_at)} — score {s.data.score}, level {activationOf(s)?.level ?? '?'}</a></li>)}
             </ul>
           )}
         </Section>

@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { Page, Section, Notice, Empty } from '../../components/Page.jsx';
 import { StatusBadge, PendingBadge } from '../../components/Badge.jsx';
+import { PatientBanner } from '../../components/PatientBanner.jsx';
 import { TextField, Checkboxes, Checkbox } from '../../components/fields.jsx';
 import { useLive } from '../../lib/hooks.js';
 import { one, ofPatient, sortOldest } from '../../lib/queries.js';
@@ -163,6 +164,7 @@ export function VisitView({ id, user }) {
   return (
     <Page title={`Visit: ${label(VISIT_TYPE, v.visit_type)}`} actions={<><StatusBadge status={v.status} table={VISIT_STATUS} /> <PendingBadge record={visit} /></>}>
       <p class="lead">{patient ? <a href={`/patients/${patient.id}`}>{fullName(patient)}</a> : 'Patient not on this device'}</p>
+      <PatientBanner patientId={visit.patient_id} />
       <Details visit={visit} user={user} />
       <Notice kind="success">{message}</Notice>
       {signed ? (
