@@ -13,6 +13,7 @@
 import { db, getMeta, setMeta, deleteMeta } from './db.js';
 import { api, storeTokens, endSession, ApiError } from './api.js';
 import { renumberForClient } from './outbox.js';
+import { openStoreFor, unlockAfterSignIn, forgetOfflineUnlock, isUnlocked } from './vault.js';
 
 export class OwnerMismatch extends Error {
   constructor(owner, waiting) {
@@ -39,13 +40,17 @@ export function defaultDeviceName() {
 
 /** The signed-in user, or null when there is no session to sync with. */
 export async function currentUser() {
+  if (!isUnlocked()) return null; // locked: nothing to sync with until the PIN or a sign-in opens the store
   if (!(await getMeta('refresh_token'))) return null;
   return getMeta('user', null);
 }
 
 export async function login({ username, password, deviceName }) {
+  await openStoreFor(username); // each person has their own sealed store (vault.js, shared tablets)
   const waiting = await unsentCount();
-  const owner = await getMeta('owner', null);
+  // A person's own store can only hold their changes; `owner` is sealed, so it is read
+  // only when the store is already open (a session that expired while unlocked).
+  const owner = isUnlocked() ? await getMeta('owner', null) : null;
   if (waiting > 0 && owner && owner.username.toLowerCase() !== username.trim().toLowerCase()) {
     throw new OwnerMismatch(owner, waiting);
   }
@@ -53,6 +58,7 @@ export async function login({ username, password, deviceName }) {
   const body = { username: username.trim(), password, device_name: deviceName || defaultDeviceName() };
   if (storedClientId) body.client_id = storedClientId;
   const session = await api('/auth/login', { method: 'POST', body, auth: false });
+  await unlockAfterSignIn(session); // the device secret opens (or creates) the data key
   await storeTokens(session);
   if (session.client_id !== storedClientId) {
     if (storedClientId) await db.transaction('rw', db.meta, () => deleteMeta('cursor'));
@@ -91,5 +97,6 @@ export async function logout({ force = false } = {}) {
     await deleteMeta('cursor', 'user', 'last_sync_at', 'push_subscription', 'chosen_patient_id');
     if (waiting === 0) await deleteMeta('owner');
   });
+  await forgetOfflineUnlock();
   return { loggedOut: true, waiting };
 }

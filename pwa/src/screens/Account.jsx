@@ -8,6 +8,7 @@ import { getMeta } from '../lib/db.js';
 import { logout } from '../lib/session.js';
 import { syncEngine } from '../lib/sync.js';
 import { ROLE, label } from '../lib/labels.js';
+import { PinSettings } from './Lock.jsx';
 
 export function Account({ user, onSignedOut }) {
   const clientId = useLive(() => getMeta('client_id'), [], '');
@@ -34,6 +35,7 @@ export function Account({ user, onSignedOut }) {
         <div class="summary__row"><dt>Device identifier</dt><dd><code>{clientId}</code></dd></div>
       </dl>
       <Section title="Notifications" id="notifications"><Notifications /></Section>
+      <PinSettings />
       <Section title="Sign out" id="sign-out">
         {warning ? (
           <div class="stack">
