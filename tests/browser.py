@@ -154,6 +154,10 @@ def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD,
     """Sign in through the login screen, choose the PIN when asked (staff are, patients
     and carers are not) and wait until the first sync has finished."""
     page.goto(f"{base}/login")
+    locked = page.get_by_role("heading", name="Doorstep is locked")
+    locked.or_(page.get_by_label("Username")).first.wait_for()
+    if locked.is_visible():  # a shared tablet, locked for someone else
+        page.get_by_role("button", name="Sign in with your password").click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
@@ -180,7 +184,7 @@ def unlock_if_locked(page: Any, pin: str = STAFF_PIN) -> None:
     locked.or_(status(page)).or_(signed_out).first.wait_for()
     if locked.is_visible():
         page.get_by_label("PIN or passphrase").fill(pin)
-        page.get_by_role("button", name="Unlock").click()
+        page.get_by_role("button", name="Unlock", exact=True).click()
         status(page).wait_for()
 
 

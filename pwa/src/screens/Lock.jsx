@@ -169,7 +169,7 @@ export function LockGate({ children }) {
   if (view.name === 'locked') {
     return (
       <main id="main" class="main">
-        <Unlock onUnlocked={opened} onSignIn={() => setView({ name: 'open' })}
+        <Unlock key={db.name} onUnlocked={opened} onSignIn={() => setView({ name: 'open' })}
           onSwitch={async (store) => { await setCurrentStore(store); await start(); }} />
       </main>
     );
