@@ -280,3 +280,53 @@ def test_locks_after_the_idle_time(chromium: Browser, server: tuple[Flask, str])
         expect(page.get_by_role("heading", name=LOCKED)).to_be_visible(timeout=15_000)
     finally:
         app.config["STAFF_IDLE_LOCK_MINUTES"] = 5.0
+
+
+def test_locks_when_hidden_longer_than_the_hidden_limit(
+    chromium: Browser, server: tuple[Flask, str]
+) -> None:
+    app, base = server
+    app.config["HIDDEN_LOCK_SECONDS"] = 1.0
+    try:
+        page = new_device(chromium).new_page()
+        sign_in(page, base, "nurse.south2")
+        page.reload()
+        unlock(page)
+        expect(status(page)).to_be_visible()
+        set_visibility = """(state) => {
+          Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+          document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+        page.evaluate(set_visibility, "hidden")  # the tablet goes to sleep
+        page.wait_for_timeout(1500)
+        page.evaluate(set_visibility, "visible")
+        expect(page.get_by_role("heading", name=LOCKED)).to_be_visible()
+    finally:
+        app.config["HIDDEN_LOCK_SECONDS"] = 60.0
+
+
+def test_a_patient_has_no_pin_unless_they_choose_one_with_large_keys(
+    chromium: Browser, server: tuple[Flask, str]
+) -> None:
+    _, base = server
+    page = new_device(chromium).new_page()
+    sign_in(page, base, "patient1")
+    page.reload()
+    expect(page.get_by_role("heading", name="My goals")).to_be_visible()  # no lock, no PIN
+    open_app(page, f"{base}/account")
+    page.get_by_role("button", name="Lock with a PIN").click()
+    keypad = page.get_by_role("group", name="Keypad for New PIN")
+    box = keypad.get_by_role("button", name="7").bounding_box()
+    assert box is not None and box["height"] >= 44 and box["width"] >= 44
+    for key in "271828":
+        keypad.get_by_role("button", name=key, exact=True).click()
+    page.get_by_label("Repeat the PIN", exact=True).fill("271828")
+    page.get_by_role("button", name="Save PIN").click()
+    expect(page.get_by_role("status").filter(has_text="Your new PIN is saved.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name=LOCKED)).to_be_visible()
+    keypad = page.get_by_role("group", name="Keypad for PIN")
+    for key in "271828":
+        keypad.get_by_role("button", name=key, exact=True).click()
+    page.get_by_role("button", name="Unlock", exact=True).click()
+    expect(page.get_by_role("heading", name="Account")).to_be_visible()

@@ -209,3 +209,34 @@ describe('damaged or missing key material', () => {
     expect(await db.records.count()).toBe(3);
   });
 });
+
+describe('a device updated from the plain-text release', () => {
+  async function legacyDatabase(owner) {
+    const { default: Dexie } = await import('dexie');
+    const old = new Dexie('doorstep');
+    old.version(1).stores({ records: '[entity+id], entity, patient_id, [entity+patient_id]', outbox: 'mutation_id, [entity+id]', meta: 'key', rejected: 'mutation_id, [entity+id]' });
+    await old.records.put({ entity: 'patient', id: 'p-9', data: { family_name: 'Plaintext' } });
+    await old.outbox.put({ mutation_id: 3, client_id: 'c-old', entity: 'goal', id: 'g-1', op: 'update', base_version: 2, fields: { title: 'walk' }, client_time: 't' });
+    await old.meta.put({ key: 'owner', value: { id: 'u-x', username: owner } });
+    old.close();
+    return Dexie;
+  }
+
+  it('moves the owner’s unsent changes into their sealed store and deletes the plain-text database', async () => {
+    const Dexie = await legacyDatabase('Nina');
+    lock();
+    await signInAgain();
+    expect(await Dexie.exists('doorstep')).toBe(false);
+    expect((await db.outbox.toArray()).map((m) => m.fields.title)).toEqual(['walk']);
+    expect(text(await rawDump())).not.toContain('walk');
+  });
+
+  it('leaves someone else’s unsent changes where they are', async () => {
+    const Dexie = await legacyDatabase('someone.else');
+    lock();
+    await signInAgain();
+    expect(await Dexie.exists('doorstep')).toBe(true);
+    expect(await db.outbox.count()).toBe(0);
+    await Dexie.delete('doorstep');
+  });
+});

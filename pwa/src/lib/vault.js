@@ -26,6 +26,7 @@ import { setDataKey, isUnlocked } from './crypto-store.js';
 import { api, fetchWithToken, ApiError, NetworkError, isRevoked } from './api.js';
 import { KeyError, randomBytes, pinBits, hkdf, wrap, unwrap, newDeviceKey, fromBase64url, PBKDF2_ITERATIONS } from './crypto.js';
 import { emit } from './events.js';
+import { adoptLegacyStore } from './legacy.js';
 
 export const MAX_WRONG_PINS = 5;
 export const MIN_PIN_DIGITS = 6;
@@ -159,6 +160,7 @@ export async function unlockAfterSignIn(signedIn) {
   await rememberPerson(db.name, user);
   await setCurrentStore(db.name);
   unlocked(dk, pinSecret, next);
+  await adoptLegacyStore(user.username); // a device updated from the plain-text release
   if (!next.pin && !isStaff(user.role)) await setPin(null); // patients and carers: no PIN unless chosen
   return { needsPin: needsPin() };
 }

@@ -6,13 +6,13 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { Page, Notice, Section } from '../components/Page.jsx';
-import { TextField } from '../components/fields.jsx';
+import { Checkbox, TextField } from '../components/fields.jsx';
 import { on } from '../lib/events.js';
 import { db, people, setCurrentStore } from '../lib/db.js';
 import { watchForLock } from '../lib/autolock.js';
 import {
   MIN_PIN_DIGITS, MIN_PASSPHRASE, VaultError, confirmOnline, hasPin, isUnlocked, lock, needsPin, pinProblem,
-  role as vaultRole, setPin, startupState, unlockWithPin,
+  role as vaultRole, setPin, startupState, unlockWithPin, discardUnreadable,
 } from '../lib/vault.js';
 
 const isPerson = (role) => role === 'patient' || role === 'carer';
@@ -113,7 +113,7 @@ function Unlock({ onUnlocked, onSignIn, onSwitch }) {
     <Page title="Doorstep is locked" lead={person && person.display_name ? `Unlock as ${person.display_name}.` : 'Enter your PIN to unlock.'}>
       {passwordOnly ? null : (
         <form class={large ? 'stack narrow main--large' : 'stack narrow'} onSubmit={submit}>
-          <PinField name="pin" label="PIN or passphrase" value={pin} onInput={setPinValue} large={large} autoComplete="current-password" />
+          <PinField name="pin" label={large ? 'PIN' : 'PIN or passphrase'} value={pin} onInput={setPinValue} large={large} autoComplete="current-password" />
           <button class="button" type="submit" disabled={busy || !pin}>{busy ? 'Unlocking…' : 'Unlock'}</button>
         </form>
       )}
@@ -219,5 +219,20 @@ export function PinSettings() {
       )}
       <Notice kind="success">{done}</Notice>
     </Section>
+  );
+}
+
+/**
+ * Sign-in found sealed changes that no key opens any more (device revoked, key damaged):
+ * they are only deleted on an explicit, confirmed request, never silently.
+ */
+export function UnreadableChanges({ lost, onDone }) {
+  const [sure, setSure] = useState(false);
+  return (
+    <div class="panel stack">
+      <p>Ask your IT service desk first if these changes matter: they may be able to tell what was sent. Otherwise they can be deleted so that you can sign in here again.</p>
+      <Checkbox label={`I understand: delete ${lost.unsent} unreadable unsent change(s) from this device`} checked={sure} onInput={setSure} />
+      <button type="button" class="button button--warning" disabled={!sure} onClick={async () => { await discardUnreadable(); onDone(); }}>Delete unreadable changes</button>
+    </div>
   );
 }
