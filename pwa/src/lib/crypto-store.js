@@ -13,10 +13,13 @@
  *  - each sealed value is bound (AES-GCM AAD) to its store and primary key, so a sealed
  *    blob copied onto another row does not open;
  *  - without the data key (locked) a sealed value cannot be written or read: the call
- *    throws Locked. Missing rows still read as missing.
+ *    throws Locked. Missing rows still read as missing;
+ *  - opened plaintext is remembered in memory while unlocked (keyed by store, primary
+ *    key and the value's own IV and tag, so it is exactly that sealed value), because
+ *    live queries re-read whole stores after every write; locking forgets it.
  */
 import Dexie from 'dexie';
-import { sealJson, openJson, utf8 } from './crypto.js';
+import { sealText, openText, utf8 } from './crypto.js';
 
 /* global __ENCRYPTION__ */
 // A build-time switch for bench/browser_first_sync.py only (DOORSTEP_ENCRYPTION=off).
@@ -42,10 +45,27 @@ export class Locked extends Error {
 }
 
 let dataKey = null;
+const opened = new Map(); // cache key → plaintext JSON of one sealed value
+const OPENED_MAX = 20_000;
 
 /** Give the middleware the data key (unlocked) or take it away (null: locked). */
 export function setDataKey(key) {
   dataKey = key;
+  opened.clear();
+}
+
+function remember(id, json) {
+  if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value);
+  opened.set(id, json);
+}
+
+// The IV and the tag identify one sealed value (a blob altered around them can only
+// yield what was sealed with them); the AAD keeps a copied blob from hitting another
+// row's entry.
+function cacheKey(aadText, sealed) {
+  let hex = '';
+  for (const i of [...sealed.subarray(0, 12), ...sealed.subarray(sealed.length - 16)]) hex += i.toString(16).padStart(2, '0');
+  return `${aadText}|${hex}`;
 }
 
 export const isUnlocked = () => dataKey !== null;
@@ -66,7 +86,7 @@ function pathsOf(schema) {
 function codecFor(name, schema) {
   const clear = new Set([...pathsOf(schema), ...CLEAR[name]]);
   const keyPath = schema.primaryKey.keyPath;
-  const aad = (value) => utf8(`${name}:${JSON.stringify(Dexie.getByKeyPath(value, keyPath))}`);
+  const aadText = (value) => `${name}:${JSON.stringify(Dexie.getByKeyPath(value, keyPath))}`;
   const isClear = name === 'meta' ? (value) => CLEAR_META.has(value.key) : () => false;
 
   function encode(value) {
@@ -78,14 +98,25 @@ function codecFor(name, schema) {
       delete secret.data;
       secret[SAME_AS_BASE] = 1;
     }
-    out._sealed = sealJson(keyOrThrow(), secret, aad(value));
+    const json = JSON.stringify(secret);
+    const aad = aadText(value);
+    out._sealed = sealText(keyOrThrow(), json, utf8(aad));
+    remember(cacheKey(aad, out._sealed), json);
     return out;
   }
 
   function decode(stored) {
     if (!stored || !stored._sealed) return stored;
     const { _sealed: sealed, ...out } = stored;
-    const secret = openJson(keyOrThrow(), sealed, aad(stored));
+    const key = keyOrThrow();
+    const aad = aadText(stored);
+    const id = sealed instanceof Uint8Array && sealed.length >= 28 ? cacheKey(aad, sealed) : null;
+    let json = id ? opened.get(id) : undefined;
+    if (json === undefined) {
+      json = openText(key, sealed, utf8(aad));
+      if (id) remember(id, json);
+    }
+    const secret = JSON.parse(json);
     if (secret[SAME_AS_BASE]) {
       delete secret[SAME_AS_BASE];
       secret.data = { ...secret.base.data };

@@ -57,8 +57,8 @@ export function open(key, sealed, aad) {
   }
 }
 
-export const sealJson = (key, value, aad) => seal(key, encoder.encode(JSON.stringify(value)), aad);
-export const openJson = (key, sealed, aad) => JSON.parse(decoder.decode(open(key, sealed, aad)));
+export const sealText = (key, text, aad) => seal(key, encoder.encode(text), aad);
+export const openText = (key, sealed, aad) => decoder.decode(open(key, sealed, aad));
 
 /** 256 bits from a PIN or passphrase: PBKDF2-HMAC-SHA256 (WebCrypto). */
 export async function pinBits(pin, salt, iterations = PBKDF2_ITERATIONS) {
