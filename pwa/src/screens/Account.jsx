@@ -40,7 +40,7 @@ export function Account({ user, onSignedOut }) {
         {warning ? (
           <div class="stack">
             <Notice kind="warning">{warning} change{warning === 1 ? ' has' : 's have'} not reached the server yet. Connect and sync before signing out if you can.</Notice>
-            <p>If you sign out now, the unsent changes stay on this device and are sent the next time you sign in here. Nobody else can sign in on this device until then.</p>
+            <p>If you sign out now, the unsent changes stay on this device and are sent the next time you sign in here. They stay encrypted in your own store: anyone else signing in here neither sees nor sends them.</p>
             <Checkbox label="Sign out and keep my unsent changes on this device" checked={keep} onInput={setKeep} />
             <div class="actions">
               <button type="button" class="button button--warning" disabled={!keep || busy} onClick={() => signOut(true)}>Sign out anyway</button>
