@@ -12,6 +12,8 @@ export default defineConfig({
   define: {
     // Identifies this release (a 426 "update required" is remembered per build).
     __BUILD_ID__: JSON.stringify(process.env.DOORSTEP_BUILD_ID || new Date().toISOString()),
+    // Encryption at rest is always on; DOORSTEP_ENCRYPTION=off only for bench/browser_first_sync.py.
+    __ENCRYPTION__: JSON.stringify(process.env.DOORSTEP_ENCRYPTION !== 'off'),
   },
   plugins: [
     preact(),

@@ -103,6 +103,15 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_INTERVAL_SECONDS": 30,
     # Folder of the built PWA served at "/"; defaults to pwa/dist in the source tree.
     "PWA_DIST": "",
+    # Device lock (docs/security.md), sent to the PWA with its device secret:
+    # hours a device may unlock with its PIN alone after its last online check.
+    "DEVICE_OFFLINE_UNLOCK_HOURS": 24.0,
+    # Minutes without a touch or key press before a staff device locks.
+    "STAFF_IDLE_LOCK_MINUTES": 5.0,
+    # Minutes without a touch before a patient's or carer's device locks (if they set a PIN).
+    "PEOPLE_IDLE_LOCK_MINUTES": 15.0,
+    # Seconds the app may be hidden (tablet asleep, other app in front) before it locks.
+    "HIDDEN_LOCK_SECONDS": 60.0,
 }
 
 ENV_PREFIX = "DOORSTEP_"

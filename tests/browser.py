@@ -146,14 +146,57 @@ def new_device(browser: Any, viewport: dict[str, int] | None = None, **kw: Any) 
         viewport=viewport or TABLET, locale="en-GB", timezone_id="Europe/London", **kw)
 
 
-def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the login screen and wait until the first sync has finished."""
+STAFF_PIN = "482915"  # the PIN every browser test's staff member chooses after signing in
+
+
+def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD,
+            pin: str = STAFF_PIN) -> None:
+    """Sign in through the login screen, choose the PIN when asked (staff are, patients
+    and carers are not) and wait until the first sync has finished."""
     page.goto(f"{base}/login")
+    locked = page.get_by_role("heading", name="Doorstep is locked")
+    locked.or_(page.get_by_label("Username")).first.wait_for()
+    if locked.is_visible():  # a shared tablet, locked for someone else
+        page.get_by_role("button", name="Sign in with your password").click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    pin_step = page.get_by_role("heading", name="Choose a PIN for this device")
+    pin_step.or_(status(page)).first.wait_for()
+    if pin_step.is_visible():
+        set_pin(page, pin)
     status(page).get_by_text("Last sync: just now").wait_for()
     wait_idle(page)
+
+
+def set_pin(page: Any, pin: str = STAFF_PIN) -> None:
+    """Fill in the "Choose a PIN" step and save it."""
+    page.get_by_label("New PIN").fill(pin)
+    page.get_by_label("Repeat the PIN").fill(pin)
+    page.get_by_role("button", name="Save PIN").click()
+    status(page).wait_for()
+
+
+def unlock_if_locked(page: Any, pin: str = STAFF_PIN) -> None:
+    """After a page load: the app opens locked for anyone with a PIN; unlock it."""
+    locked = page.get_by_role("heading", name="Doorstep is locked")
+    signed_out = page.get_by_role("heading", name="Sign in to Doorstep")
+    locked.or_(status(page)).or_(signed_out).first.wait_for()
+    if locked.is_visible():
+        page.get_by_label("PIN or passphrase").fill(pin)
+        page.get_by_role("button", name="Unlock", exact=True).click()
+        status(page).wait_for()
+
+
+def open_app(page: Any, url: str, pin: str = STAFF_PIN) -> None:
+    """Load ``url`` in a signed-in device (a full page load) and unlock it."""
+    page.goto(url)
+    unlock_if_locked(page, pin)
+
+
+def reload_app(page: Any, pin: str = STAFF_PIN) -> None:
+    page.reload()
+    unlock_if_locked(page, pin)
 
 
 def status(page: Any) -> Any:
@@ -174,23 +217,42 @@ def wait_controlled(page: Any) -> None:
         "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
 
 
-_IDB = """async ([store, key]) => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('doorstep');
+# The signed-in person's own database: the device directory names it (pwa/src/lib/db.js).
+_STORE_NAME = """async () => {
+  const dir = await new Promise((resolve, reject) => {
+    const request = indexedDB.open('doorstep-device');
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
   });
   try {
     return await new Promise((resolve, reject) => {
+      const request = dir.transaction('settings').objectStore('settings').get('current');
+      request.onsuccess = () => resolve(request.result ? request.result.value : null);
+      request.onerror = () => reject(request.error);
+    });
+  } finally {
+    dir.close();
+  }
+}"""
+
+_IDB = f"""async ([store, key]) => {{
+  const name = await ({_STORE_NAME})();
+  const db = await new Promise((resolve, reject) => {{
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  }});
+  try {{
+    return await new Promise((resolve, reject) => {{
       const objects = db.transaction(store).objectStore(store);
       const request = key === null ? objects.count() : objects.get(key);
       request.onsuccess = () => resolve(request.result === undefined ? null : request.result);
       request.onerror = () => reject(request.error);
-    });
-  } finally {
+    }});
+  }} finally {{
     db.close();
-  }
-}"""
+  }}
+}}"""
 
 
 def idb_meta(page: Any, key: str) -> Any:

@@ -22,6 +22,7 @@ from browser import (
     live_server,
     make_conflict,
     new_device,
+    open_app,
     query,
     records,
     sign_in,
@@ -90,7 +91,7 @@ def test_no_serious_accessibility_violations_at_360px(
     heading: str | None, prepare: Any,
 ) -> None:
     page = devices[role]
-    page.goto(server["base"] + path.format(**server))
+    open_app(page, server["base"] + path.format(**server))
     title = page.get_by_role("heading", level=1)
     if heading:
         expect(title).to_have_text(heading)

@@ -17,8 +17,10 @@ from browser import (
     idb_count,
     live_server,
     new_device,
+    open_app,
     query,
     records,
+    reload_app,
     sign_in,
     status,
     sync_now,
@@ -60,7 +62,7 @@ GOAL_LABELS = {"title": "Goal", "description": "Details (optional)",
 
 
 def edit_goal(page: Page, base: str, goal_id: str, **changes: str) -> None:
-    page.goto(f"{base}/goals/{goal_id}")
+    open_app(page, f"{base}/goals/{goal_id}")
     for field, value in changes.items():
         page.get_by_label(GOAL_LABELS[field], exact=True).fill(value)
     page.get_by_role("button", name="Save goal").click()
@@ -109,7 +111,7 @@ def test_same_field_edited_offline_on_two_devices_is_resolved_and_converges(
     sync_now(page_a)
     open_conflicts(page_a, 0)
     for page in (page_a, page_b):
-        page.goto(f"{base}/patients/{goal['patient_id']}/goals")
+        open_app(page, f"{base}/patients/{goal['patient_id']}/goals")
         link = page.locator(f'a[href="/goals/{goal["id"]}"]')
         expect(link).to_have_text("Walk to the corner shop")
     assert records(app, "goal", id=goal["id"])[0]["title"] == "Walk to the corner shop"
@@ -143,7 +145,7 @@ def test_an_edit_made_after_a_push_whose_pull_failed_still_meets_the_other_chang
     assert after_push["description"] == "Use the frame outdoors"
 
     # A still shows the description it pulled, and edits that.
-    page_a.reload()
+    reload_app(page_a)
     details = page_a.get_by_label(GOAL_LABELS["description"], exact=True)
     expect(details).to_have_value(goal.get("description") or "")
     edit_goal(page_a, base, goal["id"], description="Walk with a stick")

@@ -20,6 +20,7 @@ from browser import (
     demo_app,
     live_server,
     new_device,
+    open_app,
     poll,
     query,
     records,
@@ -85,7 +86,7 @@ def test_a_carers_fall_report_with_injury_reaches_the_coordinators_screen(
         "href", f"/patients/{patient_id}")
 
     # The escalation's push notification opens this address: it must show the escalation.
-    desk.goto(base + payload_for(escalation["id"], "emergency", ["opened"])["url"])
+    open_app(desk, base + payload_for(escalation["id"], "emergency", ["opened"])["url"])
     expect(desk.get_by_role("heading", name="Fall reported")).to_be_visible()
     expect(desk.get_by_role("listitem").filter(has_text=name)).to_contain_text("Emergency")
     desk.get_by_role("button", name="Acknowledge").click()

@@ -25,8 +25,10 @@ from browser import (
     idb_meta,
     live_server,
     new_device,
+    open_app,
     query,
     records,
+    reload_app,
     sign_in,
     status,
     sync_now,
@@ -115,7 +117,7 @@ def test_offline_visit_and_falls_assessment_reach_the_server_as_shown(
     client_id = idb_meta(page, "client_id")
 
     device.set_offline(True)
-    page.reload()  # the app now comes from the service worker's precache
+    reload_app(page)  # the app now comes from the service worker's precache; the PIN unlocks
     expect(page.get_by_role("heading", name="Today")).to_be_visible()
     expect(status(page)).to_contain_text("Offline")
 
@@ -153,7 +155,7 @@ def test_offline_visit_and_falls_assessment_reach_the_server_as_shown(
     # Close the app and open it again, still offline: the changes wait on the device.
     page.close()
     page = device.new_page()
-    page.goto(f"{base}/patients/{patient['id']}")
+    open_app(page, f"{base}/patients/{patient['id']}")
     expect(status(page)).to_contain_text("Offline")
     waiting(page, 4)  # the visit booked, started and completed; the assessment
     assert {r["id"] for r in records(app, "visit", patient_id=patient["id"])} == before["visit"]

@@ -27,6 +27,7 @@ from browser import (
     live_server,
     make_conflict,
     new_device,
+    open_app,
     query,
     records,
     sign_in,
@@ -125,7 +126,7 @@ def test_screenshots(chromium: Any, site: tuple[str, dict[str, str]], size: str,
             if username:
                 sign_in(pages[username], base, username)
         page = pages[username]
-        page.goto(base + path.format(**ids))
+        open_app(page, base + path.format(**ids))
         expect(page.get_by_role("heading", level=1)).not_to_have_text("Loading…")
         expect(page.locator("main")).not_to_contain_text("Loading…")
         if username:

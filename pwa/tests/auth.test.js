@@ -3,7 +3,7 @@ import { db, getMeta, setMeta } from '../src/lib/db.js';
 import { api, configureApi } from '../src/lib/api.js';
 import { on } from '../src/lib/events.js';
 import { createRecord } from '../src/lib/outbox.js';
-import { currentUser, login, logout, OwnerMismatch } from '../src/lib/session.js';
+import { currentUser, login, logout } from '../src/lib/session.js';
 import { applyPullPage } from '../src/lib/sync.js';
 import { FakeServer, errorBody, signIn, wire } from './fake-server.js';
 
@@ -106,23 +106,37 @@ describe('session', () => {
     expect(await db.outbox.count()).toBe(1);
     expect(await db.records.count()).toBe(0); // patient data leaves the device
     expect(await getMeta('refresh_token')).toBeUndefined();
+    // The store is locked after sign-out (its values are sealed): signing in again opens it.
+    server.on('POST /auth/login', ({ body }) => [200, loginResponse(body.client_id)]);
+    await login({ username: 'nina', password: 'x' });
     expect((await getMeta('owner')).username).toBe('nina');
   });
 
-  it('does not let someone else sign in on top of unsent changes', async () => {
+  // Shared tablets (issue 15): each person has their own sealed store, so someone else
+  // signing in neither sees nor sends the first person's unsent changes; they wait,
+  // sealed, in the first person's store until that person signs in again.
+  it('gives someone else their own store: the first person’s unsent changes stay apart', async () => {
     await signIn(setMeta);
     await createRecord('goal', { title: 'unsent' });
     await logout({ force: true });
-    server.on('POST /auth/login', () => [200, loginResponse('c-9')]);
-    await expect(login({ username: 'other', password: 'x' })).rejects.toBeInstanceOf(OwnerMismatch);
-    expect(server.calls('POST /auth/login')).toHaveLength(0);
+    const other = { ...loginResponse('c-9'), user: { id: 'u-2', username: 'other', role: 'nurse', display_name: 'Olly', team_ids: [] } };
+    server.on('POST /auth/login', ({ body }) => [200, body.username === 'other' ? other : loginResponse(body.client_id)]);
+    server.on('GET /me', () => [200, { patient_id: null }]);
+    await login({ username: 'other', password: 'x' });
+    expect(server.calls('POST /auth/login')[0].body.client_id).toBeUndefined();
+    expect(await db.outbox.count()).toBe(0);
+    expect(await db.records.count()).toBe(0);
+    await logout();
+    await login({ username: 'nina', password: 'x' });
+    expect(server.calls('POST /auth/login')[1].body.client_id).toBe('c-1');
+    expect(await db.outbox.count()).toBe(1);
   });
 
   it('renumbers the waiting outbox when the server issues a new client_id', async () => {
     await signIn(setMeta);
     await setMeta('next_mutation_id', 12);
     await createRecord('goal', { title: 'unsent' });
-    await logout({ force: true });
+    await db.meta.delete('refresh_token'); // the session expired while the app was open (unlocked)
     server.on('POST /auth/login', () => [200, loginResponse('c-new')]);
     server.on('GET /me', () => [200, { id: 'u-1', patient_id: null }]);
     await login({ username: 'Nina', password: 'x' });

@@ -33,12 +33,27 @@ export class FakeServer {
       body: init.body ? JSON.parse(init.body) : undefined,
     };
     this.requests.push(request);
-    const handler = this.handlers[`${method} ${path}`];
+    const handler = this.handlers[`${method} ${path}`] || (DEVICE_SECRET.test(path) && method === 'GET' ? deviceSecret : null);
     if (!handler) return json(404, { code: 404, status: 'Not Found', message: 'no handler', errors: {} });
     const [status, body] = await handler(request);
     return status === 204 ? new Response(null, { status }) : json(status, body);
   }
 }
+
+const DEVICE_SECRET = /^\/devices\/[^/]+\/secret$/;
+
+/** Each client_id's device secret: 32 bytes made from its name (base64url). */
+export function secretFor(clientId) {
+  const bytes = new Uint8Array(32);
+  for (let i = 0; i < 32; i += 1) bytes[i] = (clientId.charCodeAt(i % clientId.length) * (i + 7)) & 0xff;
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function deviceSecret({ path }) {
+  return [200, { secret: secretFor(path.split('/')[2]), offline_unlock_seconds: 86400, idle_lock_seconds: 300, hidden_lock_seconds: 60 }];
+}
+
+export const NINA = { id: 'u-1', username: 'nina', role: 'nurse', display_name: 'Nina Nurse', team_ids: ['t-1'] };
 
 function json(status, body) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
@@ -54,7 +69,7 @@ export function wire(entity, id, version, data, deleted = false) {
 }
 
 /** A signed-in device: tokens valid for 15 minutes, client c-1, a nurse. */
-export async function signIn(setMeta, { clientId = 'c-1', user = { id: 'u-1', username: 'nina', role: 'nurse', display_name: 'Nina Nurse', team_ids: ['t-1'] } } = {}) {
+export async function signIn(setMeta, { clientId = 'c-1', user = NINA } = {}) {
   await setMeta('client_id', clientId);
   await setMeta('access_token', 'access-1');
   await setMeta('refresh_token', 'refresh-1');

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from server import audit, auth, devices
 from server.db import get_db, write_transaction
 from server.errors import not_found
-from server.schemas.accounts import DeviceSchema, RevokeSchema
+from server.schemas.accounts import DeviceSchema, DeviceSecretSchema, RevokeSchema
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Devices")
 
@@ -37,3 +39,21 @@ class DeviceRevoke(MethodView):
             reason = (body or {}).get("reason", "revoked")
             auth.revoke_device(conn, client_id, actor.user_id, reason)
             audit.record(conn, actor, "revoke_device", detail={"client_id": client_id})
+
+
+@blp.route("/devices/<client_id>/secret")
+class DeviceSecret(MethodView):
+    @blp.response(200, DeviceSecretSchema)
+    def get(self, client_id: str) -> dict[str, Any]:
+        """This device's own secret for unlocking its encrypted data, and its lock policy"""
+        actor = auth.current_actor()
+        conn = get_db()
+        with write_transaction(conn):
+            secret = devices.release_secret(conn, actor, client_id)
+            if secret is None:
+                not_found("Device")
+            audit.record(conn, actor, "release_device_secret", detail={"client_id": client_id})
+        return {
+            "secret": base64.urlsafe_b64encode(secret).rstrip(b"=").decode(),
+            **devices.lock_policy(current_app.config, actor.role),
+        }

@@ -77,6 +77,13 @@ class DeviceSchema(Schema):
     revoked_at = fields.String(allow_none=True)
 
 
+class DeviceSecretSchema(Schema):
+    secret = fields.String(metadata={"description": "32 random bytes, base64url"})
+    offline_unlock_seconds = fields.Float()
+    idle_lock_seconds = fields.Float()
+    hidden_lock_seconds = fields.Float()
+
+
 class RevokeSchema(Schema):
     reason = fields.String(load_default="revoked", validate=validate.Length(max=200))
 

@@ -223,6 +223,11 @@ export async function endSession() {
   await logoutToken(token);
 }
 
+/** One call with a token the caller holds (right after login, before tokens can be stored). */
+export function fetchWithToken(path, token) {
+  return send(path, { token });
+}
+
 /**
  * Call the API. `auth: false` for login/enrol. Throws ApiError (server said no),
  * NetworkError (unreachable).

@@ -1,7 +1,10 @@
 /**
  * db.js owns the device's IndexedDB (through Dexie). Nothing else opens it.
  *
- * Stores (schema version 1; version 3 adds `user_id` to outbox entries):
+ * One database per person on the tablet (shared tablets), each sealed at rest by
+ * crypto-store.js under that person's data key (vault.js), and a small readable
+ * directory `doorstep-device` of whose store is whose. Stores of a person's database
+ * (schema version 1; every outbox entry names the user who made it, `user_id`):
  *  - records  [entity+id] → {entity, id, patient_id, version, deleted, updated_at,
  *             data, base, acked, pending}. `base` is the last *pulled* server copy
  *             ({version, deleted, updated_at, data}, exactly as the server sent it; null
@@ -15,6 +18,7 @@
  *             tokens, owner (whose unsent changes the outbox holds).
  *  - rejected mutation_id → a mutation the server rejected, with its field errors,
  *             kept until the user corrects or discards it.
+ *  - vault    key → the wrapped data key and its PIN salt, wrong-PIN count, lock policy.
  *
  * Invariants: a local edit and its outbox entry are written in one transaction
  * (outbox.js); no transaction ever awaits a network call (callers fetch first, then
@@ -25,30 +29,76 @@
  * never edits of old ones.
  */
 import Dexie from 'dexie';
+import { sealStores } from './crypto-store.js';
+import { randomBytes, sha256Hex } from './crypto.js';
 
-export const db = new Dexie('doorstep');
-
-db.version(1).stores({
-  records: '[entity+id], entity, patient_id, [entity+patient_id]',
-  outbox: 'mutation_id, [entity+id]',
-  meta: 'key',
-  rejected: 'mutation_id, [entity+id]',
-});
-
-// Version 3: every outbox entry names the user who made it (`user_id`). Entries queued
-// before then were all made by the device's owner of unsent changes.
-db.version(3).stores({}).upgrade(async (tx) => {
-  const owner = await tx.table('meta').get('owner');
-  const userId = owner && owner.value ? owner.value.id : null;
-  await tx.table('outbox').toCollection().modify((entry) => {
-    if (entry.user_id === undefined) entry.user_id = userId;
+function makeStore(name) {
+  const store = new Dexie(name);
+  sealStores(store); // records, outbox, rejected and meta are sealed at rest (crypto-store.js)
+  store.version(1).stores({
+    records: '[entity+id], entity, patient_id, [entity+patient_id]',
+    outbox: 'mutation_id, [entity+id]',
+    meta: 'key',
+    rejected: 'mutation_id, [entity+id]',
+    vault: 'key', // wrapped data key, salts, counters (vault.js): never sealed
   });
-  await tx.table('rejected').toCollection().modify((item) => {
-    if (item.mutation && item.mutation.user_id === undefined) item.mutation.user_id = userId;
-  });
-});
+  return store;
+}
 
-export const ALL_TABLES = () => [db.records, db.outbox, db.meta, db.rejected];
+/**
+ * The open person's store. Each person on a shared tablet has their own database
+ * (`doorstep-p-…`); `useStore` switches it, and every importer sees the switch (an ES
+ * module live binding). Before anyone signs in it is an empty placeholder.
+ */
+export let db = makeStore('doorstep-signed-out');
+
+export function useStore(name) {
+  if (db.name !== name) {
+    db.close();
+    db = makeStore(name);
+  }
+  return db;
+}
+
+export const ALL_TABLES = () => [db.records, db.outbox, db.meta, db.rejected, db.vault];
+
+/**
+ * The tablet's directory of people (readable, never patient data): which store is
+ * whose, and whose store is open. Store names are a salted hash of the username, so a
+ * store can be opened before sign-in answers and names nobody.
+ */
+const directory = new Dexie('doorstep-device');
+directory.version(1).stores({ people: 'store', settings: 'key' });
+
+export async function storeNameFor(username) {
+  let salt = (await directory.settings.get('salt'))?.value;
+  if (!salt) {
+    salt = Array.from(randomBytes(16), (b) => b.toString(16).padStart(2, '0')).join('');
+    await directory.settings.put({ key: 'salt', value: salt });
+  }
+  return `doorstep-p-${(await sha256Hex(`${salt}:${username.trim().toLowerCase()}`)).slice(0, 24)}`;
+}
+
+export async function currentStoreName() {
+  return (await directory.settings.get('current'))?.value ?? null;
+}
+
+export async function setCurrentStore(name) {
+  await directory.settings.put({ key: 'current', value: name });
+}
+
+/** Remember who uses a store: role always, display name for staff only (patients stay nameless). */
+export async function rememberPerson(store, user) {
+  const staff = ['nurse', 'coordinator', 'admin'].includes(user.role);
+  await directory.people.put({ store, role: user.role, display_name: staff ? user.display_name : null });
+}
+
+export const people = () => directory.people.toArray();
+
+export async function forgetPerson(store) {
+  await directory.people.delete(store);
+  if ((await currentStoreName()) === store) await setCurrentStore(null);
+}
 
 /** Read one meta value (joins the caller's transaction when there is one). */
 export async function getMeta(key, fallback = undefined) {
@@ -135,9 +185,10 @@ export async function writeMaterialised(entity, id, base, pending, acked = []) {
   return record;
 }
 
-/** Forget everything on this device (revoked device, or an explicit discard). */
+/** Forget everything of the open person on this device (revoked device, or an explicit discard). */
 export async function wipeAll() {
   await db.transaction('rw', ALL_TABLES(), async () => {
     await Promise.all(ALL_TABLES().map((table) => table.clear()));
   });
+  await forgetPerson(db.name);
 }

@@ -19,6 +19,7 @@ import { db, getMeta, setMeta, deleteMeta } from './db.js';
 import { api, storeTokens, endSession, ApiError, logoutToken } from './api.js';
 import { renumberForClient } from './outbox.js';
 import { announceSession, setShownUser } from './tabs.js';
+import { openStoreFor, unlockAfterSignIn, forgetOfflineUnlock, isUnlocked } from './vault.js';
 
 export class OwnerMismatch extends Error {
   constructor(owner, waiting) {
@@ -54,6 +55,7 @@ export function defaultDeviceName() {
 
 /** The signed-in user, or null when there is no session to sync with. */
 export async function currentUser() {
+  if (!isUnlocked()) return null; // locked: nothing to sync with until the PIN or a sign-in opens the store
   if (!(await getMeta('refresh_token'))) return null;
   return getMeta('user', null);
 }
@@ -66,8 +68,11 @@ export async function sessionForThisTab() {
 }
 
 export async function login({ username, password, deviceName }) {
+  await openStoreFor(username); // each person has their own sealed store (vault.js, shared tablets)
   const waiting = await unsentCount();
-  const owner = await getMeta('owner', null);
+  // A person's own store can only hold their changes; `owner` is sealed, so it is read
+  // only when the store is already open (a session that expired while unlocked).
+  const owner = isUnlocked() ? await getMeta('owner', null) : null;
   if (waiting > 0 && owner && owner.username.toLowerCase() !== username.trim().toLowerCase()) {
     throw new OwnerMismatch(owner, waiting);
   }
@@ -75,6 +80,7 @@ export async function login({ username, password, deviceName }) {
   const body = { username: username.trim(), password, device_name: deviceName || defaultDeviceName() };
   if (storedClientId) body.client_id = storedClientId;
   const session = await api('/auth/login', { method: 'POST', body, auth: false });
+  await unlockAfterSignIn(session); // the device secret opens (or creates) the data key
   const user = { ...session.user, patient_id: null };
   const others = await db.transaction('rw', db.records, db.outbox, db.meta, db.rejected, async () => {
     // Another tab may have queued someone else's changes since the check above.
@@ -126,6 +132,7 @@ export async function logout({ force = false } = {}) {
     if (unsent === 0) await deleteMeta('owner');
     return unsent;
   });
+  await forgetOfflineUnlock();
   setShownUser(null);
   announceSession({ type: 'signed-out' });
   return { loggedOut: true, waiting: kept };

@@ -8,6 +8,7 @@ import { getMeta } from '../lib/db.js';
 import { logout } from '../lib/session.js';
 import { syncEngine } from '../lib/sync.js';
 import { ROLE, label } from '../lib/labels.js';
+import { PinSettings } from './Lock.jsx';
 
 export function Account({ user, onSignedOut }) {
   const clientId = useLive(() => getMeta('client_id'), [], '');
@@ -34,11 +35,12 @@ export function Account({ user, onSignedOut }) {
         <div class="summary__row"><dt>Device identifier</dt><dd><code>{clientId}</code></dd></div>
       </dl>
       <Section title="Notifications" id="notifications"><Notifications /></Section>
+      <PinSettings />
       <Section title="Sign out" id="sign-out">
         {warning ? (
           <div class="stack">
             <Notice kind="warning">{warning} change{warning === 1 ? ' has' : 's have'} not reached the server yet. Connect and sync before signing out if you can.</Notice>
-            <p>If you sign out now, the unsent changes stay on this device and are sent the next time you sign in here. Nobody else can sign in on this device until then.</p>
+            <p>If you sign out now, the unsent changes stay on this device and are sent the next time you sign in here. They stay encrypted in your own store: anyone else signing in here neither sees nor sends them.</p>
             <Checkbox label="Sign out and keep my unsent changes on this device" checked={keep} onInput={setKeep} />
             <div class="actions">
               <button type="button" class="button button--warning" disabled={!keep || busy} onClick={() => signOut(true)}>Sign out anyway</button>

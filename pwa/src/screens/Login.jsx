@@ -5,6 +5,7 @@ import { TextField, useForm } from '../components/fields.jsx';
 import { login, defaultDeviceName, OwnerMismatch } from '../lib/session.js';
 import { ApiError, NetworkError } from '../lib/api.js';
 import { SignedOutNotice, DiscardUnsentChanges } from '../components/UnsentChanges.jsx';
+import { UnreadableChanges } from './Lock.jsx';
 
 function explain(err) {
   if (err instanceof NetworkError) return 'You need a connection to sign in. Try again when you are online.';
@@ -18,16 +19,19 @@ export function Login({ onSignedIn, reason }) {
   const form = useForm({ username: '', password: '', device: defaultDeviceName() });
   const [error, setError] = useState('');
   const [mismatch, setMismatch] = useState(null);
+  const [lost, setLost] = useState(null); // sealed unsent changes no key opens (vault.js)
   const [busy, setBusy] = useState(false);
   const submit = async (event) => {
     event.preventDefault();
     setBusy(true);
     setError('');
     setMismatch(null);
+    setLost(null);
     try {
       onSignedIn(await login({ username: form.values.username, password: form.values.password, deviceName: form.values.device }));
     } catch (err) {
       if (err instanceof OwnerMismatch) setMismatch(err);
+      if (err.code === 'key-lost') setLost(err);
       setError(explain(err));
     } finally {
       setBusy(false);
@@ -43,6 +47,7 @@ export function Login({ onSignedIn, reason }) {
         <button class="button" type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
         <Notice kind="error">{error}</Notice>
         {mismatch ? <DiscardUnsentChanges owner={mismatch.owner} waiting={mismatch.waiting} onDone={() => { setMismatch(null); setError(''); }} /> : null}
+        {lost ? <UnreadableChanges lost={lost} onDone={() => { setLost(null); setError(''); }} /> : null}
       </form>
       <p><a href="/enrol">I have an invitation code</a></p>
       <p><a href="/fall">I’ve had a fall</a></p>
