@@ -150,10 +150,12 @@ STAFF_PIN = "482915"  # the PIN every browser test's staff member chooses after 
 
 
 def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD,
-            pin: str = STAFF_PIN) -> None:
+            pin: str = STAFF_PIN, load: bool = True) -> None:
     """Sign in through the login screen, choose the PIN when asked (staff are, patients
-    and carers are not) and wait until the first sync has finished."""
-    page.goto(f"{base}/login")
+    and carers are not) and wait until the first sync has finished. ``load=False`` signs
+    in on the sign-in screen already shown, as a person would after being signed out."""
+    if load:
+        page.goto(f"{base}/login")
     locked = page.get_by_role("heading", name="Doorstep is locked")
     locked.or_(page.get_by_label("Username")).first.wait_for()
     if locked.is_visible():  # a shared tablet, locked for someone else
@@ -253,6 +255,32 @@ _IDB = f"""async ([store, key]) => {{
     db.close();
   }}
 }}"""
+
+
+_PUT_CLEAR_META = f"""async ([key, value]) => {{
+  const name = await ({_STORE_NAME})();
+  const db = await new Promise((resolve, reject) => {{
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  }});
+  try {{
+    await new Promise((resolve, reject) => {{
+      const tx = db.transaction('meta', 'readwrite');
+      tx.objectStore('meta').put({{ key, value }});
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    }});
+  }} finally {{
+    db.close();
+  }}
+}}"""
+
+
+def idb_set_clear_meta(page: Any, key: str, value: Any) -> None:
+    """Write a meta value the sealed store keeps readable (CLEAR_META in crypto-store.js),
+    as another tab or an expired clock would leave it."""
+    page.evaluate(_PUT_CLEAR_META, [key, value])
 
 
 def idb_meta(page: Any, key: str) -> Any:

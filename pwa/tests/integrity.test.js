@@ -8,7 +8,8 @@ import { api, configureApi } from '../src/lib/api.js';
 import { createRecord, updateRecord } from '../src/lib/outbox.js';
 import { openedOn, saveEdit } from '../src/lib/editForm.js';
 import { applyPullPage, pushOutbox } from '../src/lib/sync.js';
-import { login, logout, OwnerMismatch } from '../src/lib/session.js';
+import { logout } from '../src/lib/session.js';
+import { adoptLegacyStore } from '../src/lib/legacy.js';
 import { setShownUser, SessionChanged } from '../src/lib/tabs.js';
 import { FakeServer, errorBody, signIn, wire } from './fake-server.js';
 
@@ -75,13 +76,13 @@ describe('a push answered conflict', () => {
 });
 
 describe('every queued change belongs to its author', () => {
-  it('is not queued with nobody signed in, or from a tab showing someone else', async () => {
-    await logout({ force: true });
-    await expect(createRecord('goal', { title: 'x' })).rejects.toBeInstanceOf(SessionChanged);
+  it('is not queued from a tab showing someone else, nor with nobody signed in', async () => {
     await signIn(setMeta, { user: { id: 'u-2', username: 'bob', role: 'nurse', display_name: 'Bob', team_ids: [] } });
     setShownUser('u-1'); // this tab still shows Nina
     await expect(createRecord('goal', { title: 'x' })).rejects.toBeInstanceOf(SessionChanged);
     expect(await db.outbox.count()).toBe(0);
+    await logout({ force: true }); // signed out, the person's store is locked too
+    await expect(createRecord('goal', { title: 'x' })).rejects.toThrow();
   });
 
   it('pushes only the signed-in user’s changes; another user’s wait for them', async () => {
@@ -91,21 +92,6 @@ describe('every queued change belongs to its author', () => {
     expect(await pushOutbox()).toEqual({ outOfOrder: false, pushed: 0 });
     expect(server.calls('POST /sync/push')).toHaveLength(0);
     expect(await db.outbox.count()).toBe(1);
-  });
-
-  it('refuses a sign-in on top of another user’s changes even when the owner was not recorded', async () => {
-    await createRecord('goal', { title: 'by Nina' });
-    await db.meta.bulkDelete(['owner', 'user', 'refresh_token', 'access_token']);
-    server.on('POST /auth/login', () => [200, {
-      access_token: 'access-b', refresh_token: 'refresh-b', token_type: 'Bearer', expires_in: 900, client_id: 'c-2',
-      user: { id: 'u-2', username: 'bob', role: 'nurse', display_name: 'Bob', team_ids: [] },
-    }]);
-    server.on('POST /auth/logout', () => [204, null]);
-    await expect(login({ username: 'bob', password: 'long enough pw' })).rejects.toBeInstanceOf(OwnerMismatch);
-    expect(server.calls('POST /auth/logout')[0].headers.Authorization).toBe('Bearer access-b');
-    expect(await getMeta('refresh_token')).toBeUndefined();
-    expect(await getMeta('client_id')).toBe('c-1');
-    expect((await db.outbox.toArray()).map((e) => [e.mutation_id, e.user_id])).toEqual([[1, 'u-1']]);
   });
 });
 
@@ -132,9 +118,7 @@ describe('a refresh whose answer was lost', () => {
 });
 
 describe('an outbox queued before entries named their author', () => {
-  it('is given to the owner of the unsent changes when the database is upgraded', async () => {
-    db.close();
-    await Dexie.delete('doorstep');
+  it('is given to the user who adopts it from the plain-text release', async () => {
     const before = new Dexie('doorstep');
     before.version(1).stores({ records: '[entity+id], entity, patient_id, [entity+patient_id]', outbox: 'mutation_id, [entity+id]', meta: 'key', rejected: 'mutation_id, [entity+id]' });
     await before.open();
@@ -142,7 +126,7 @@ describe('an outbox queued before entries named their author', () => {
     await before.table('outbox').add({ mutation_id: 1, entity: 'goal', id: 'g-1', op: 'create', fields: {} });
     await before.table('rejected').add({ mutation_id: 2, entity: 'goal', id: 'g-2', mutation: { mutation_id: 2, fields: {} }, errors: {} });
     before.close();
-    await db.open();
+    expect(await adoptLegacyStore({ id: 'u-7', username: 'nina' })).toBe(2);
     expect((await db.outbox.get(1)).user_id).toBe('u-7');
     expect((await db.rejected.get(2)).mutation.user_id).toBe('u-7');
   });

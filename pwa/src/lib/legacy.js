@@ -12,8 +12,13 @@ import { db } from './db.js';
 
 const LEGACY = 'doorstep';
 
-/** Adopt the plain-text database's unsent changes if they are `username`'s. Returns how many. */
-export async function adoptLegacyStore(username) {
+/**
+ * Adopt the plain-text database's unsent changes if they are `user`'s. Returns how many.
+ * Entries from before changes named their author get this user's id (they are theirs:
+ * the owner check above), so they are sent for them and never for anyone else.
+ */
+export async function adoptLegacyStore(user) {
+  const { username } = user;
   if (!(await Dexie.exists(LEGACY))) return 0;
   const old = new Dexie(LEGACY); // no schema: Dexie opens it as it is
   let adopted = 0;
@@ -29,8 +34,10 @@ export async function adoptLegacyStore(username) {
       if ((await db.outbox.count()) + (await db.rejected.count()) > 0) return 0;
     }
     await db.transaction('rw', db.outbox, db.rejected, db.meta, async () => {
-      await db.outbox.bulkPut(outbox);
-      await db.rejected.bulkPut(rejected);
+      await db.outbox.bulkPut(outbox.map((entry) => ({ ...entry, user_id: entry.user_id ?? user.id })));
+      await db.rejected.bulkPut(rejected.map((item) => (item.mutation
+        ? { ...item, mutation: { ...item.mutation, user_id: item.mutation.user_id ?? user.id } }
+        : item)));
       for (const row of meta) if (row.key === 'owner') await db.meta.put(row);
     });
     adopted = outbox.length + rejected.length;

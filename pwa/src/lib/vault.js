@@ -160,7 +160,7 @@ export async function unlockAfterSignIn(signedIn) {
   await rememberPerson(db.name, user);
   await setCurrentStore(db.name);
   unlocked(dk, pinSecret, next);
-  await adoptLegacyStore(user.username); // a device updated from the plain-text release
+  await adoptLegacyStore(user); // a device updated from the plain-text release
   if (!next.pin && !isStaff(user.role)) await setPin(null); // patients and carers: no PIN unless chosen
   return { needsPin: needsPin() };
 }
@@ -256,13 +256,32 @@ export async function confirmOnline() {
     return 'online';
   } catch (err) {
     if (isRevoked(err)) {
-      lock();
+      await onRevoked();
+      lock(); // unlocking a revoked device shows nothing, even with the right PIN
       return 'revoked';
     }
     if (err instanceof NetworkError) return 'offline';
     if (err instanceof ApiError) return 'signed-out';
     throw err;
   }
+}
+
+/**
+ * The server said this device is revoked (its secret is destroyed: crypto-wipe). With
+ * nothing unsent, the store goes at once. With unsent changes, they stay sealed and the
+ * offline PIN unlock goes; if the store is open, its key stays in this page's memory
+ * only, so their author can sign in again now and send them (unlockAfterSignIn re-wraps
+ * it for the new device identity). A reload or the idle lock drops it, and the sign-in
+ * screen then says how many changes can no longer be read before anything is deleted.
+ */
+export async function onRevoked() {
+  if ((await unsentIn()) === 0) {
+    lock();
+    await clearStore();
+    return;
+  }
+  const vault = await readVault();
+  if (vault) await writeVault({ ...vault, cached: null });
 }
 
 /** On sign-out: no offline unlock any more (the next start asks for the password). */

@@ -11,7 +11,7 @@ import { on } from '../lib/events.js';
 import { db, people, setCurrentStore } from '../lib/db.js';
 import { watchForLock } from '../lib/autolock.js';
 import {
-  MIN_PIN_DIGITS, MIN_PASSPHRASE, VaultError, confirmOnline, hasPin, isUnlocked, lock, needsPin, pinProblem,
+  MIN_PIN_DIGITS, MIN_PASSPHRASE, VaultError, confirmOnline, hasPin, isUnlocked, lock, needsPin, onRevoked, pinProblem,
   role as vaultRole, setPin, startupState, unlockWithPin, discardUnreadable,
 } from '../lib/vault.js';
 
@@ -154,7 +154,7 @@ export function LockGate({ children }) {
   useEffect(() => {
     start().catch((err) => setView({ name: 'open', reason: err.message }));
     const offVault = on('vault', () => rerender((n) => n + 1));
-    const offRevoked = on('revoked', () => lock());
+    const offRevoked = on('revoked', () => { onRevoked(); });
     return () => { offVault(); offRevoked(); };
   }, []);
 
@@ -178,7 +178,7 @@ export function LockGate({ children }) {
     return (
       <main id="main" class="main">
         <Page title="This device was revoked">
-          <Notice kind="warning">This device was revoked, so its Doorstep data can no longer be opened and has been removed.</Notice>
+          <Notice kind="warning">This device was revoked, so its Doorstep data can no longer be opened.</Notice>
           <button type="button" class="button" onClick={() => setView({ name: 'open' })}>Sign in again</button>
         </Page>
       </main>
