@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import axe_violations, go, live_server, new_device, records, sign_in, status
+from browser import (
+    axe_violations,
+    go,
+    live_server,
+    new_device,
+    records,
+    reload_app,
+    sign_in,
+    status,
+)
 from conftest import PASSWORD
 from nurse_factories import VIEWPORTS, fake_now, nurse_day_app, today
 from playwright.sync_api import Browser, Page, expect
@@ -50,7 +59,7 @@ def nurse(request: pytest.FixtureRequest, chromium: Browser,
 def offline(nurse: Page) -> Iterator[Page]:
     """The signed-in device with no connection, the app reloaded from the precache."""
     nurse.context.set_offline(True)
-    nurse.reload()
+    reload_app(nurse)
     expect(status(nurse)).to_contain_text("Offline")
     yield nurse
     nurse.context.set_offline(False)

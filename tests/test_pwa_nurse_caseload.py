@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import axe_violations, go, live_server, new_device, records, sign_in, status
+from browser import (
+    axe_violations,
+    go,
+    live_server,
+    new_device,
+    records,
+    reload_app,
+    sign_in,
+    status,
+)
 from conftest import PASSWORD, make_patient, make_record, make_team, make_user, test_config
 from nurse_factories import VIEWPORTS, at, today, visit
 from playwright.sync_api import Browser, Page, expect
@@ -74,7 +83,7 @@ def nurse(request: pytest.FixtureRequest, chromium: Browser,
     page.wait_for_function(
         "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
     device.set_offline(True)
-    page.reload()  # every test here runs offline, from the device's own database
+    reload_app(page)  # every test here runs offline, from the device's own database
     expect(status(page)).to_contain_text("Offline")
     yield page
     device.close()

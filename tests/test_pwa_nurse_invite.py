@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import axe_violations, live_server, new_device, sign_in, status
+from browser import axe_violations, live_server, new_device, open_app, sign_in, status
 from conftest import PASSWORD, login
 from nurse_factories import VIEWPORTS, nurse_day_app, today
 from playwright.sync_api import Browser, Page, expect
@@ -60,7 +60,7 @@ def test_a_nurse_invites_a_carer_who_enrols_from_the_qr_address(
     nurse_device = new_device(chromium, viewport)
     nurse = nurse_device.new_page()
     sign_in(nurse, s["base"], "nina", PASSWORD)
-    nurse.goto(f"{s['base']}/patients/{s['mabel']}")
+    open_app(nurse, f"{s['base']}/patients/{s['mabel']}")
     nurse.get_by_role("link", name="Invite to the app").click()
     expect(nurse.get_by_role("heading", level=1)).to_have_text("Invite to the app")
     nurse.get_by_role("group", name="Who is the invitation for?").get_by_label(
