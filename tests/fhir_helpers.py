@@ -51,15 +51,23 @@ def check_uk_core_patient(patient: dict[str, Any]) -> None:
 def push(session: Session, entity: str, record_id: str, fields: dict[str, Any],
          op: str = "create", base_version: int = 0) -> None:
     """One mutation through sync push, as a device would send it."""
-    mutation_id = getattr(session, "last_mutation_id", 0) + 1
-    session.last_mutation_id = mutation_id  # type: ignore[attr-defined]
+    push_batch(session, [(entity, record_id, fields, op, base_version)])
+
+
+def push_batch(session: Session,
+               mutations: list[tuple[str, str, dict[str, Any], str, int]]) -> None:
+    """(entity, id, fields, op, base_version) mutations in one sync push; all applied."""
+    first = getattr(session, "last_mutation_id", 0) + 1
+    session.last_mutation_id = first + len(mutations) - 1  # type: ignore[attr-defined]
     response = session.post("/api/v1/sync/push", json={
         "client_id": session.client_id, "schema_version": 1,
-        "mutations": [{"mutation_id": mutation_id, "entity": entity, "id": record_id,
-                       "op": op, "base_version": base_version, "fields": fields}]})
+        "mutations": [{"mutation_id": first + n, "entity": entity, "id": record_id,
+                       "op": op, "base_version": base_version, "fields": fields}
+                      for n, (entity, record_id, fields, op, base_version)
+                      in enumerate(mutations)]})
     assert response.status_code == 200, response.json
-    result = response.json["results"][0]
-    assert result["status"] == "applied", result
+    for result in response.json["results"]:
+        assert result["status"] == "applied", result
 
 
 def falls_answers(**overrides: Any) -> dict[str, Any]:
@@ -85,26 +93,28 @@ def seed_record(app: Flask, nurse: Session, team_id: str, tag: str = "1",
                                         "relationship": "Daughter",
                                         "consent_basis": "patient_consent"},
                     ids["carer_link"])
-    push(nurse, "visit", ids["visit"], {
-        "patient_id": patient_id, "assigned_to": nurse.user["id"],
-        "scheduled_start": "2026-11-24T09:00:00+00:00",
-        "scheduled_end": "2026-11-24T10:00:00+00:00", "visit_type": "assessment",
-        "status": "completed", "started_at": "2026-11-24T09:05:00+00:00",
-        "ended_at": "2026-11-24T09:50:00+00:00", "notes": "Seen at home.",
-        "signed_at": "2026-11-24T09:55:00+00:00"})
-    push(nurse, "falls_assessment", ids["falls"], {
-        "patient_id": patient_id, "visit_id": ids["visit"],
-        "assessed_at": "2026-11-24T09:30:00+00:00", **falls_answers()})
-    push(nurse, "activation_score", ids["pam"], {
-        "patient_id": patient_id, "assessed_at": "2026-11-24T09:40:00+00:00",
-        "score": 52.3, "source_level": 3, "source": "PAM-13 (licensed)"})
-    push(nurse, "goal", ids["goal"], {
-        "patient_id": patient_id, "title": "Walk to the post box", "times_per_week": 3,
-        "start_date": "2026-11-24", "review_date": "2027-01-05",
-        "description": "With the frame"})
-    push(nurse, "reminder", ids["reminder"], {
-        "patient_id": patient_id, "goal_id": ids["goal"], "recipient_ids": [carer.id],
-        "title": "Walk time", "body": "Take the frame", "time_of_day": "10:30",
-        "days_of_week": [1, 3, 5], "start_date": "2026-11-24"})
+    push_batch(nurse, [(entity, ids[key], fields, "create", 0) for entity, key, fields in (
+        ("visit", "visit", {
+            "patient_id": patient_id, "assigned_to": nurse.user["id"],
+            "scheduled_start": "2026-11-24T09:00:00+00:00",
+            "scheduled_end": "2026-11-24T10:00:00+00:00", "visit_type": "assessment",
+            "status": "completed", "started_at": "2026-11-24T09:05:00+00:00",
+            "ended_at": "2026-11-24T09:50:00+00:00", "notes": "Seen at home.",
+            "signed_at": "2026-11-24T09:55:00+00:00"}),
+        ("falls_assessment", "falls", {
+            "patient_id": patient_id, "visit_id": ids["visit"],
+            "assessed_at": "2026-11-24T09:30:00+00:00", **falls_answers()}),
+        ("activation_score", "pam", {
+            "patient_id": patient_id, "assessed_at": "2026-11-24T09:40:00+00:00",
+            "score": 52.3, "source_level": 3, "source": "PAM-13 (licensed)"}),
+        ("goal", "goal", {
+            "patient_id": patient_id, "title": "Walk to the post box", "times_per_week": 3,
+            "start_date": "2026-11-24", "review_date": "2027-01-05",
+            "description": "With the frame"}),
+        ("reminder", "reminder", {
+            "patient_id": patient_id, "goal_id": ids["goal"], "recipient_ids": [carer.id],
+            "title": "Walk time", "body": "Take the frame", "time_of_day": "10:30",
+            "days_of_week": [1, 3, 5], "start_date": "2026-11-24"}),
+    )])
     return ids
 

@@ -148,7 +148,8 @@ def test_only_coordinators_export_and_only_their_teams(teams: Any, app: Any,
     kick_off(coordinator, f"Group/{teams['other_team']}/$export", status=404)
     bad = kick_off(coordinator, "$export?_type=Spaceship", status=422).get_json()
     assert validate(bad)["resourceType"] == "OperationOutcome"
-    kick_off(coordinator, "$export?_since=yesterday", status=422)
+    for since in ("yesterday", "2026-11-24T09:00:00", "0001-01-01T00:00:00%2B01:00"):
+        kick_off(coordinator, f"$export?_since={since}", status=422)
     no_prefer = coordinator.get(f"{FHIR}/$export")
     assert no_prefer.status_code == 400
 

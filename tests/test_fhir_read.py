@@ -97,6 +97,19 @@ def test_each_resource_type_reads_by_id_and_by_patient(
     assert f'"via": "fhir:{resource_type}"' in "".join(read_audits(app, patient_id))
 
 
+def test_an_unsigned_visit_is_a_planned_encounter_without_provenance(ward: Any) -> None:
+    push(ward["nurse"], "visit", "visit-planned", {
+        "patient_id": ward["ids"]["patient"], "scheduled_start": "2026-11-25T09:00:00+00:00",
+        "scheduled_end": "2026-11-25T10:00:00+00:00", "visit_type": "wound_care"})
+    encounter = fhir_get(ward["nurse"], "Encounter/visit-planned")
+    assert encounter["status"] == "planned"
+    assert encounter["period"] == {"start": "2026-11-25T09:00:00.000000+00:00",
+                                   "end": "2026-11-25T10:00:00.000000+00:00"}
+    fhir_get(ward["nurse"], "Provenance/visit-planned", status=404)
+    provenances = fhir_get(ward["nurse"], f"Provenance?patient={ward['ids']['patient']}")
+    assert [e["resource"]["id"] for e in provenances["entry"]] == ["visit-1"]
+
+
 def test_flag_for_the_escalation_the_assessment_raised(ward: Any) -> None:
     bundle = fhir_get(ward["nurse"], f"Flag?patient={ward['ids']['patient']}")
     flags = [e["resource"] for e in bundle["entry"]]

@@ -45,11 +45,12 @@ def _types(value: str) -> list[str]:
 def _instant(value: str) -> str:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        text = iso(moment) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 moved to UTC
         raise ValidationError("Give an instant such as 2026-11-24T09:00:00+00:00.") from exc
-    if moment.tzinfo is None:
+    if text is None:
         raise ValidationError("Add the time zone offset (e.g. +00:00 or Z).")
-    return iso(moment)
+    return text
 
 
 class ExportQuery(Schema):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server import records
+from server.access import visible_patient_ids
 from server.fhir.common import MappingContext
 from server.fhir.resources import RecordReader, resources_of
 from sync.registry import Actor
@@ -54,8 +55,6 @@ def snapshot_time(conn: sqlite3.Connection, now: Callable[[], str]) -> str:
 
 def exportable_patients(reader: RecordReader) -> list[str]:
     """Patients the reader may see who do not object to sharing (SPEC §1)."""
-    from server.access import visible_patient_ids
-
     ids = visible_patient_ids(reader.store.conn, reader.actor)
     return sorted(source.id for source in reader.of_patients("patient", ids)
                   if not source.data.get("sharing_objection"))
