@@ -22,7 +22,7 @@ from pathlib import Path
 
 from server import records
 from server.access import visible_patient_ids
-from server.fhir.common import MappingContext
+from server.fhir.common import MappingContext, Resource
 from server.fhir.resources import RecordReader, resources_of
 from sync.registry import Actor
 
@@ -79,28 +79,26 @@ def write_export(conn: sqlite3.Connection, plan: ExportPlan,
             counts[resource_type] = _write_type(
                 plan.folder / f"{resource_type}.ndjson",
                 resources_of(reader, ctx, resource_type, patients),
-                plan.since, exported, lambda n, t=resource_type: report(f"{t}: {n} written"))
+                plan.since, exported, resource_type, report)
     finally:
         conn.execute("COMMIT")
     return counts, exported
 
 
-def _write_type(path: Path, found: Iterable[tuple[str, dict[str, object]]],
-                since: str | None, exported: set[str],
-                report: Callable[[int], None]) -> int:
+def _write_type(path: Path, found: Iterable[tuple[str, Resource]], since: str | None,
+                exported: set[str], resource_type: str, report: Callable[[str], None]) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
         for patient_id, resource in found:
-            meta = resource.get("meta")
-            updated = meta.get("lastUpdated") if isinstance(meta, dict) else None
-            if since is not None and (updated is None or str(updated) < since):
+            updated = resource.get("meta", {}).get("lastUpdated")
+            if since is not None and (updated is None or updated < since):
                 continue
             out.write(json.dumps(resource, ensure_ascii=False, separators=(",", ":")))
             out.write("\n")
             exported.add(patient_id)
             count += 1
             if count % CHECK_EVERY == 0:
-                report(count)
+                report(f"{resource_type}: {count} written")
     if count == 0:
         path.unlink()
     return count
