@@ -16,6 +16,7 @@ from fhir_helpers import push, seed_record, validate
 
 from server import db
 from server.fhir import bulk
+from sync.registry import Actor
 
 FHIR = "/api/v1/fhir"
 ASYNC = {"Prefer": "respond-async"}
@@ -109,6 +110,17 @@ def test_export_of_the_coordinators_teams_without_objecting_patients(
     reads = [r for r in audit_rows(app, "read") if '"fhir:export"' in (r["detail"] or "")]
     assert [r["patient_id"] for r in reads] == [teams["ids"]["patient"]]
     assert len(audit_rows(app, "fhir_export_downloaded")) == len(files)
+
+
+def test_risk_profiling_opt_out_leaves_out_only_the_risk_assessment(
+    teams: Any, app: Any
+) -> None:
+    opted_out = seed_record(app, teams["nurse"], teams["team"], "4",
+                            risk_profiling_opt_out=True)
+    files = download(teams["coordinator"], export(teams["coordinator"]))
+    assert opted_out["patient"] in {p["id"] for p in files["Patient"]}
+    assert opted_out["falls"] in {r["id"] for r in files["QuestionnaireResponse"]}
+    assert [r["id"] for r in files["RiskAssessment"]] == [teams["ids"]["falls"]]
 
 
 def test_since_exports_only_what_changed_on_the_server_since(
@@ -224,3 +236,31 @@ def test_patient_added_after_the_export_is_in_the_next_since_export(
     files = download(coordinator, wait_for_manifest(coordinator,
                                                     response.headers["Content-Location"]))
     assert [p["id"] for p in files["Patient"]] == [new_patient]
+
+
+def test_a_failed_export_answers_an_operation_outcome_and_logs_no_identifiers(
+    teams: Any, app: Any, caplog: Any
+) -> None:
+    coordinator = teams["coordinator"]
+    user_id = coordinator.user["id"]
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            job_id = bulk.kick_off(conn, _actor(coordinator, teams["team"]), team_id=None,
+                                   types=["Patient"], since=None, request_url="x",
+                                   base_url="x", canonical_base="x")
+            # The requester stopped being a coordinator before the job ran.
+            conn.execute("UPDATE users SET role = 'nurse' WHERE id = ?", (user_id,))
+    bulk.run(app, job_id)
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            conn.execute("UPDATE users SET role = 'coordinator' WHERE id = ?", (user_id,))
+    response = coordinator.get(f"{FHIR}/bulk-status/{job_id}")
+    assert response.status_code == 500
+    assert validate(response.get_json())["issue"][0]["code"] == "exception"
+    assert "RequesterGone" in caplog.text and user_id not in caplog.text
+
+
+def _actor(session: Any, team: str) -> Actor:
+    return Actor(session.user["id"], "coordinator", session.client_id, frozenset({team}))

@@ -9,7 +9,8 @@ Invariants:
 - ``_since`` selects resources whose ``meta.lastUpdated`` (the server's ``updated_at``,
   never a device's clock) is at or after it.
 - the export is read as the requesting coordinator (their scope and redaction), narrowed
-  to one team for Group exports; patients with ``sharing_objection`` are left out whole.
+  to one team for Group exports; patients with ``sharing_objection`` are left out whole,
+  and the RiskAssessments of patients with ``risk_profiling_opt_out``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from server.fhir.common import MappingContext, Resource
 from server.fhir.resources import RecordReader, resources_of
 from sync.registry import Actor
 
+# Left out of exports for patients who opted out of risk profiling (SPEC §1): a
+# warehouse is where population risk profiling happens. Direct reads still show them.
+RISK_TYPES = frozenset({"RiskAssessment"})
 # How often (in resources written) the writer reports progress and checks for a cancel.
 CHECK_EVERY = 500
 
@@ -53,11 +57,14 @@ def snapshot_time(conn: sqlite3.Connection, now: Callable[[], str]) -> str:
         conn.execute("COMMIT")
 
 
-def exportable_patients(reader: RecordReader) -> list[str]:
-    """Patients the reader may see who do not object to sharing (SPEC §1)."""
+def exportable_patients(reader: RecordReader) -> tuple[list[str], set[str]]:
+    """Patients the reader may see who do not object to sharing (SPEC §1), and those of
+    them who opted out of risk profiling."""
     ids = visible_patient_ids(reader.store.conn, reader.actor)
-    return sorted(source.id for source in reader.of_patients("patient", ids)
-                  if not source.data.get("sharing_objection"))
+    shared = [source for source in reader.of_patients("patient", ids)
+              if not source.data.get("sharing_objection")]
+    opted_out = {source.id for source in shared if source.data.get("risk_profiling_opt_out")}
+    return sorted(source.id for source in shared), opted_out
 
 
 def write_export(conn: sqlite3.Connection, plan: ExportPlan,
@@ -73,12 +80,14 @@ def write_export(conn: sqlite3.Connection, plan: ExportPlan,
     exported: set[str] = set()
     conn.execute("BEGIN")
     try:
-        patients = exportable_patients(reader)
+        patients, risk_opted_out = exportable_patients(reader)
         for number, resource_type in enumerate(plan.types, start=1):
             report(f"{resource_type} ({number} of {len(plan.types)} types)")
+            included = [p for p in patients if p not in risk_opted_out] \
+                if resource_type in RISK_TYPES else patients
             counts[resource_type] = _write_type(
                 plan.folder / f"{resource_type}.ndjson",
-                resources_of(reader, ctx, resource_type, patients),
+                resources_of(reader, ctx, resource_type, included),
                 plan.since, exported, resource_type, report)
     finally:
         conn.execute("COMMIT")
