@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import login, login_as, make_record, make_team
+from conftest import login, login_as, make_record, make_team, patient_fields
 from fhir_helpers import NHS_NUMBER_SYSTEM, push, seed_record, validate
 
 FHIR = "/api/v1/fhir"
@@ -180,20 +180,27 @@ def test_carer_sees_demographics_and_visit_times_not_assessments(ward: Any, app:
                         "Provenance"}
 
 
+def test_patient_reads_their_own_record_without_staff_fields_or_flags(
+    ward: Any, app: Any, client: Any
+) -> None:
+    patient_id = ward["ids"]["patient"]
+    own = login_as(app, client, "patient", patient_id=patient_id)
+    bundle = fhir_get(own, f"Patient/{patient_id}/$everything")
+    types = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Observation", "RiskAssessment", "Goal", "CarePlan"} <= types
+    assert "Flag" not in types and "Key safe" not in str(bundle)
+    other = make_record(app, "patient", patient_fields(ward["team"]))
+    fhir_get(own, f"Patient/{other}", status=404)
+
+
 def test_sharing_objection_patient_is_still_readable_by_their_care_team(
     ward: Any, app: Any
 ) -> None:
     # Direct care: their own team reads them like any REST read; exports leave them out
     # (tests/test_fhir_bulk.py).
-    objecting = make_record(app, "patient", {**_fields(ward["team"]),
+    objecting = make_record(app, "patient", {**patient_fields(ward["team"]),
                                              "sharing_objection": True})
     fhir_get(ward["nurse"], f"Patient/{objecting}")
-
-
-def _fields(team: str) -> dict[str, Any]:
-    from conftest import patient_fields
-
-    return patient_fields(team)
 
 
 def test_errors_are_operation_outcomes(ward: Any, client: Any) -> None:
@@ -220,7 +227,7 @@ def test_capability_statement(ward: Any) -> None:
 
 def test_patient_search_pages(ward: Any, app: Any) -> None:
     for _ in range(2):
-        make_record(app, "patient", _fields(ward["team"]))
+        make_record(app, "patient", patient_fields(ward["team"]))
     first = fhir_get(ward["nurse"], "Patient?_count=2")
     assert len(first["entry"]) == 2
     next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
