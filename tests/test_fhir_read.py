@@ -97,6 +97,12 @@ def test_each_resource_type_reads_by_id_and_by_patient(
     assert f'"via": "fhir:{resource_type}"' in "".join(read_audits(app, patient_id))
 
 
+def test_an_empty_search_about_a_visible_patient_is_audited(ward: Any, app: Any) -> None:
+    patient_id = make_record(app, "patient", patient_fields(ward["team"]))
+    assert fhir_get(ward["nurse"], f"Goal?patient={patient_id}")["total"] == 0
+    assert read_audits(app, patient_id) == ['{"via": "fhir:Goal"}']
+
+
 def test_an_unsigned_visit_is_a_planned_encounter_without_provenance(ward: Any) -> None:
     push(ward["nurse"], "visit", "visit-planned", {
         "patient_id": ward["ids"]["patient"], "scheduled_start": "2026-11-25T09:00:00+00:00",

@@ -123,12 +123,14 @@ class Search(MethodView):
         if "patient" not in query:
             fail(400, f"Search {resource_type} by patient (e.g. ?patient=Patient/{{id}}).",
                  {"patient": ["Required for this resource type."]})
-        patient_ids = [_patient_id(query["patient"])]
-        found = [(pid, r) for pid, r in
-                 resources_of(reader(), mapping_context(), resource_type, patient_ids)
+        patient_id, source = _patient_id(query["patient"]), reader()
+        found = [r for _, r in
+                 resources_of(source, mapping_context(), resource_type, [patient_id])
                  if "_id" not in query or r["id"] == query["_id"]]
-        audit_reads({pid for pid, _ in found}, via=f"fhir:{resource_type}")
-        return fhir_response(searchset(base_url(), [r for _, r in found], request.url))
+        # As REST reads: an empty result about a patient one may see still tells about them.
+        if found or source.one("patient", patient_id) is not None:
+            audit_reads([patient_id], via=f"fhir:{resource_type}")
+        return fhir_response(searchset(base_url(), found, request.url))
 
     def _patients(self, query: dict[str, Any]) -> Response:
         where: dict[str, Any] = {}
