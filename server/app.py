@@ -12,12 +12,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from server import api_docs, auth, config, db, errors, headers, migrations, records, web
 from server.api import admin, audit, conflicts, devices, escalations, invites, patients, push, sync
 from server.api import auth as auth_api
+from server.api import fhir as fhir_api
+from server.api import fhir_bulk as fhir_bulk_api
 from server.api import reports as reports_api
 
 BLUEPRINTS = [
     auth_api.blp, devices.blp, invites.blp, admin.blp, audit.blp, sync.blp, conflicts.blp,
     patients.blp, push.blp, escalations.blp,
-    reports_api.blp,
+    reports_api.blp, fhir_api.blp, fhir_bulk_api.blp,
 ]
 
 

@@ -73,7 +73,8 @@ def entries(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Newest first; page with ``before_id``."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     for column, value in (("patient_id", patient_id), ("user_id", user_id)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -112,6 +112,14 @@ DEFAULTS: dict[str, Any] = {
     "PEOPLE_IDLE_LOCK_MINUTES": 15.0,
     # Seconds the app may be hidden (tablet asleep, other app in front) before it locks.
     "HIDDEN_LOCK_SECONDS": 60.0,
+    # Base URL of Doorstep's FHIR code systems and Questionnaire; empty = this server's.
+    "FHIR_CANONICAL_BASE": "",
+    # UK Core NHS number verification status code sent with every NHS number ("" = none).
+    "FHIR_NHS_NUMBER_VERIFICATION": "02",
+    # Hours a finished FHIR bulk export's files are kept.
+    "FHIR_EXPORT_RETENTION_HOURS": 24,
+    # Minutes without progress after which another process may take over an export.
+    "FHIR_EXPORT_LEASE_MINUTES": 10,
 }
 
 ENV_PREFIX = "DOORSTEP_"
