@@ -9,7 +9,18 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import api_docs, auth, config, db, errors, headers, migrations, records, web
+from server import (
+    api_docs,
+    auth,
+    config,
+    db,
+    errors,
+    headers,
+    migrations,
+    records,
+    request_body,
+    web,
+)
 from server.api import admin, audit, conflicts, devices, escalations, invites, patients, push, sync
 from server.api import auth as auth_api
 
@@ -44,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
+    request_body.init_app(app)
     records.init_app(app)
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {

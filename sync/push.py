@@ -8,7 +8,9 @@ Invariants:
 - a ``rejected`` mutation still counts as processed (``last_mutation_id`` advances) and
   its raw JSON is quarantined with the errors: nothing sent is ever lost;
 - the whole batch commits or nothing does; each mutation runs in a savepoint so a
-  rejected one leaves no partial writes;
+  rejected one leaves no partial writes, and any exception inside one mutation (a
+  character the database cannot store, a failing hook) is that mutation's ``rejected``
+  result: one bad mutation never blocks a device's outbox;
 - whole batches refused for an unsupported ``schema_version`` (426) or a malformed
   envelope (422) are quarantined raw; oversized ones (413) are not (the client splits
   them and keeps its outbox).
@@ -17,6 +19,7 @@ Invariants:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +37,8 @@ from sync.protocol import (
 from sync.registry import Actor, NotPermitted, Registry, ValidationFailed
 from sync.scope import ScopeCache
 from sync.store import QuarantineEntry, Store
+
+log = logging.getLogger("doorstep.sync")
 
 
 def apply_push(
@@ -141,6 +146,10 @@ def _process(
             reason, errors = "invalid", error.errors
         except NotPermitted as error:
             reason, errors = "not_found", error.errors
+        except Exception as error:  # noqa: BLE001 - one bad mutation must not block the outbox
+            # Type only: the text may quote the values (identifiers).
+            log.warning("push mutation failed with %s", type(error).__name__)
+            reason, errors = "error", {"_": ["The server could not apply this change."]}
         # The savepoint rolled back: any scope read after its writes is stale.
         scope.forget()
     raw = received.raw if isinstance(received.raw, Mapping) else {}
@@ -149,11 +158,32 @@ def _process(
             reason=reason,
             client_id=actor.client_id,
             user_id=actor.user_id,
-            raw=json.dumps(received.raw, separators=(",", ":"), ensure_ascii=False),
-            errors=errors,
+            raw=_raw_text(received.raw),
+            errors=_storable(errors),
             mutation_id=received.mutation_id,
-            entity=raw.get("entity") if isinstance(raw.get("entity"), str) else None,
-            record_id=raw.get("id") if isinstance(raw.get("id"), str) else None,
+            entity=_storable(raw.get("entity")) if isinstance(raw.get("entity"), str) else None,
+            record_id=_storable(raw.get("id")) if isinstance(raw.get("id"), str) else None,
         )
     )
     return MutationResult("rejected", received.mutation_id, errors=errors)
+
+
+def _raw_text(raw: Any) -> str:
+    """The mutation as JSON text; lone UTF-16 surrogates stay \\u escapes (lossless)."""
+    text = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(raw, separators=(",", ":"))
+    return text
+
+
+def _storable(value: Any) -> Any:
+    """Error messages and labels with unstorable characters (lone surrogates) replaced."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v) for v in value]
+    return value

@@ -56,7 +56,7 @@ class SubQuerySchema(page_query()):  # type: ignore[misc]
     assigned_to = fields.String()
     visit_id = fields.String()
     risk_level = fields.String()
-    level = fields.Integer()
+    level = fields.Integer(validate=validate.Range(min=1, max=4))  # PAM levels
     goal_id = fields.String()
     kind = fields.String()
     active = fields.Boolean()
