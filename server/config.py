@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_TOKEN_DAYS": 30,
     # Failed logins allowed per username and address within the throttle window.
     "LOGIN_MAX_FAILURES": 5,
+    # Failed logins allowed per address (any usernames) within the throttle window.
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
     # Length of the login throttle window, in minutes.
     "LOGIN_WINDOW_MINUTES": 15,
     # argon2id time cost (iterations) for new password hashes.
