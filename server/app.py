@@ -10,6 +10,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import (
+    access_log,
     api_docs,
     auth,
     config,
@@ -56,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     auth.init_app(app)
     request_body.init_app(app)
+    access_log.init_app(app)
     records.init_app(app)
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {

@@ -32,9 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_TIME_COST": 3,
     # argon2id memory cost in KiB for new password hashes (64 MiB).
     "PASSWORD_HASH_MEMORY_KIB": 65536,
-    # Minimum password length for staff accounts (nurse, coordinator, admin).
+    # Minimum password length for staff accounts (nurse, coordinator, admin), spaces not counted.
     "STAFF_PASSWORD_MIN_LENGTH": 10,
-    # Minimum password length for patient and carer accounts.
+    # Minimum password length for patient and carer accounts, spaces not counted.
     "PUBLIC_PASSWORD_MIN_LENGTH": 8,
     # Days an enrolment invite code stays valid.
     "INVITE_DAYS": 7,

@@ -40,7 +40,7 @@ def check_nhs_number_unique(ctx: Any, change: Any) -> None:
     if change.deleted or not number or "nhs_number" not in change.changed_fields:
         return
     if access.nhs_number_taken(ctx.store.conn, number, exclude_id=change.id):
-        raise ValidationFailed({"nhs_number": ["Another patient has this NHS number."]})
+        raise ValidationFailed({"nhs_number": [record_schemas.MSG["nhs_taken"]]})
 
 
 def check_carer_link_allowed(ctx: Any, change: Any) -> None:
