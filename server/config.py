@@ -101,6 +101,10 @@ DEFAULTS: dict[str, Any] = {
     "ESCALATION_CLAIM_LEASE_MINUTES": 30,
     # Seconds between scheduler ticks.
     "SCHEDULER_INTERVAL_SECONDS": 30,
+    # Quarantined pushes (raw text kept for review) one user may add per 24 hours; then 429.
+    "QUARANTINE_MAX_ENTRIES_PER_USER_DAY": 1000,
+    # Bytes of quarantined raw text one user may add per 24 hours (20 MiB); then 429.
+    "QUARANTINE_MAX_BYTES_PER_USER_DAY": 20 * 1024 * 1024,
     # Folder of the built PWA served at "/"; defaults to pwa/dist in the source tree.
     "PWA_DIST": "",
 }

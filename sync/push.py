@@ -13,7 +13,10 @@ Invariants:
   result: one bad mutation never blocks a device's outbox;
 - whole batches refused for an unsupported ``schema_version`` (426) or a malformed
   envelope (422) are quarantined raw; oversized ones (413) are not (the client splits
-  them and keeps its outbox).
+  them and keeps its outbox);
+- with a ``QuarantineCap``, a push that would take its user's quarantine of the last
+  24 hours over the cap is refused whole (429) and keeps nothing: quarantine cannot be
+  used to fill the disk, and the device keeps its outbox and tries again later.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sync.apply import apply_mutation
-from sync.errors import MalformedRequest, UnsupportedSchemaVersion
+from sync.errors import MalformedRequest, QuarantineFull, UnsupportedSchemaVersion
 from sync.protocol import (
     MutationResult,
     PushRequest,
@@ -41,14 +46,28 @@ from sync.store import QuarantineEntry, Store
 log = logging.getLogger("doorstep.sync")
 
 
+@dataclass(frozen=True)
+class QuarantineCap:
+    """What one user may have quarantined in any 24 hours (entries, bytes of raw text)."""
+
+    max_entries: int
+    max_bytes: int
+
+
 def apply_push(
-    store: Store, registry: Registry, actor: Actor, body: bytes | str | Mapping[str, Any]
+    store: Store,
+    registry: Registry,
+    actor: Actor,
+    body: bytes | str | Mapping[str, Any],
+    *,
+    cap: QuarantineCap | None = None,
 ) -> PushResponse:
     """Apply a push body (raw request bytes preferred) for ``actor``'s device.
 
     Call outside any open transaction. Raises ``BatchTooLarge`` (413),
-    ``UnsupportedSchemaVersion`` (426, batch quarantined) and ``MalformedRequest``
-    (422, batch quarantined).
+    ``UnsupportedSchemaVersion`` (426, batch quarantined), ``MalformedRequest``
+    (422, batch quarantined) and ``QuarantineFull`` (429: what would be quarantined
+    exceeds ``cap``; nothing is applied or kept, the device tries again later).
     """
     text = body_text(body)
     try:
@@ -58,18 +77,27 @@ def apply_push(
             raise MalformedRequest({"client_id": ["Does not match the signed-in device."]})
     except UnsupportedSchemaVersion as error:
         quarantine_batch(
-            store, actor, text, reason="unsupported_schema_version", errors=error.errors
+            store, actor, text, reason="unsupported_schema_version", errors=error.errors,
+            cap=cap,
         )
         raise
     except MalformedRequest as error:
-        quarantine_batch(store, actor, text, reason="malformed_batch", errors=error.errors)
+        quarantine_batch(
+            store, actor, text, reason="malformed_batch", errors=error.errors, cap=cap
+        )
         raise
     with store.write_transaction():
-        return _apply_batch(store, registry, actor, request)
+        return _apply_batch(store, registry, actor, request, cap)
 
 
 def quarantine_batch(
-    store: Store, actor: Actor | None, raw: str, *, reason: str, errors: Mapping[str, Any]
+    store: Store,
+    actor: Actor | None,
+    raw: str,
+    *,
+    reason: str,
+    errors: Mapping[str, Any],
+    cap: QuarantineCap | None = None,
 ) -> None:
     """Keep a refused request raw, in the caller's transaction or a new one."""
     entry = QuarantineEntry(
@@ -77,17 +105,32 @@ def quarantine_batch(
         client_id=actor.client_id if actor else None,
         user_id=actor.user_id if actor else None,
         raw=raw,
-        errors=errors,
+        errors=_storable(errors),
     )
     if store.in_transaction():
+        _check_cap(store, cap, [entry])
         store.quarantine([entry])
     else:
         with store.write_transaction():
+            _check_cap(store, cap, [entry])
             store.quarantine([entry])
 
 
+def _check_cap(store: Store, cap: QuarantineCap | None, entries: list[QuarantineEntry]) -> None:
+    """Raise ``QuarantineFull`` if keeping ``entries`` takes their user over ``cap``."""
+    user_id = entries[0].user_id if entries else None
+    if cap is None or user_id is None:
+        return
+    count, size = store.quarantine_usage(user_id, timedelta(days=1))
+    count += len(entries)
+    size += sum(len(entry.raw.encode()) for entry in entries)
+    if count > cap.max_entries or size > cap.max_bytes:
+        raise QuarantineFull()
+
+
 def _apply_batch(
-    store: Store, registry: Registry, actor: Actor, request: PushRequest
+    store: Store, registry: Registry, actor: Actor, request: PushRequest,
+    cap: QuarantineCap | None,
 ) -> PushResponse:
     client_id = actor.client_id
     last = store.last_mutation_id(client_id)
@@ -122,6 +165,7 @@ def _apply_batch(
         store.store_results(client_id, stored)
         store.set_last_mutation_id(client_id, actor.user_id, last)
     if quarantined:
+        _check_cap(store, cap, quarantined)
         store.quarantine(quarantined)
     return PushResponse(last, tuple(results))
 

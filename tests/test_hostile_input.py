@@ -230,3 +230,13 @@ def test_numbers_json_has_not_are_refused(client, world, number):
     body = f'{{"name": "North", "x": {number}}}'
     response = send(client, world["admin"], "post", "/api/v1/teams", body)
     assert_shape(response, 400)
+
+
+def test_a_surrogate_in_the_push_envelope_is_a_quarantined_malformed_batch(app, world):
+    nurse = world["nurse"]
+    body = json.dumps({"client_id": nurse.client_id, "schema_version": 1, "mutations": [],
+                       SURROGATE: 1})
+    response = send(nurse.client, nurse, "post", "/api/v1/sync/push", body)
+    assert_shape(response, 422)
+    [entry] = quarantined(app)
+    assert json.loads(entry["raw"])[SURROGATE] == 1
