@@ -6,7 +6,6 @@ import mimetypes
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import (
@@ -60,7 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     access_log.init_app(app)
     records.init_app(app)
 
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    api = errors.ErrorShapeApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

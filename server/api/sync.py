@@ -12,6 +12,13 @@ from marshmallow import Schema, fields, validate
 from server import audit, auth, records
 from server.db import write_transaction
 from server.errors import fail
+from server.schemas.wire import (
+    PullResponseSchema,
+    PushRequestSchema,
+    PushResponseSchema,
+    json_content,
+    ok_response,
+)
 from sync import QuarantineCap, SyncError, apply_push, pull
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync")
@@ -31,6 +38,10 @@ def quarantine_cap() -> QuarantineCap:
 
 @blp.route("/push")
 class Push(MethodView):
+    # The engine reads the raw body and makes the answer (to_wire): documented, not
+    # (de)serialised here.
+    @blp.doc(requestBody={"required": True, "content": json_content(PushRequestSchema)},
+             responses=ok_response(PushResponseSchema))
     @blp.response(200)
     def post(self) -> dict[str, Any]:
         """Send a batch of mutations (see docs/sync-protocol.md)"""
@@ -47,6 +58,8 @@ class Push(MethodView):
 @blp.route("/pull")
 class Pull(MethodView):
     @blp.arguments(PullQuerySchema, location="query")
+    # Documented, not dumped again: a pull carries up to 1000 records.
+    @blp.doc(responses=ok_response(PullResponseSchema))
     @blp.response(200)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Changes since a cursor, or a snapshot of your scope without one"""
