@@ -190,7 +190,7 @@ def _process(
             reason, errors = "invalid", error.errors
         except NotPermitted as error:
             reason, errors = "not_found", error.errors
-        except Exception as error:  # noqa: BLE001 - one bad mutation must not block the outbox
+        except Exception as error:  # one bad mutation must never block the outbox
             # Type only: the text may quote the values (identifiers).
             log.warning("push mutation failed with %s", type(error).__name__)
             reason, errors = "error", {"_": ["The server could not apply this change."]}
