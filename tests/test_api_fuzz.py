@@ -18,11 +18,12 @@ Set it higher for a longer hunt, e.g. ``DOORSTEP_FUZZ_EXAMPLES=200``.
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import pytest
 import schemathesis
-from conftest import login, make_patient, make_team, make_user, test_config
+from conftest import login, make_patient, make_record, make_team, make_user, test_config
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -32,6 +33,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from test_escalation_rules import escalations, fall
+from test_sync_http import mutation, push, visit_fields
 
 from server import vapid
 from server.app import create_app
@@ -95,6 +98,20 @@ class World:
                            relationship="son", consent_basis="patient_consent"),
         }
         self.sessions["nurse"] = nurse
+        make_record(self.app, "self_report", fall(self.patient))  # raises an escalation
+        self.escalation_ids = [e["id"] for e in escalations(self.app)]
+        self.conflict_ids = self.make_conflict(nurse)
+
+    def make_conflict(self, nurse: Any) -> list[str]:
+        """Two devices edit one visit's notes from the same version."""
+        other = login(self.client, self.users["nurse"].username, device="second tablet")
+        visit = str(uuid.uuid4())
+        push(nurse, mutation(1, "visit", visit, **visit_fields(self.patient)))
+        push(nurse, mutation(2, "visit", visit, op="update", base=1, notes="first"))
+        answer = push(other, mutation(1, "visit", visit, op="update", base=1, notes="second"))
+        ids: list[str] = answer.json["results"][0]["conflict_ids"]
+        assert ids
+        return ids
 
     def session(self, role: str, *, check: bool = False) -> Any:
         """A session of ``role``; with ``check``, a new one if the last ended."""
@@ -115,6 +132,8 @@ class World:
             "patient_id": [self.patient],
             "user_id": [self.users["nurse"].id, self.users["coordinator"].id],
             "client_id": [nurse.client_id] + ([session.client_id] if session else []),
+            "escalation_id": self.escalation_ids,
+            "conflict_id": self.conflict_ids,
         }
 
 
