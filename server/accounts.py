@@ -1,6 +1,7 @@
 """Users, teams and memberships, and argon2id password hashing.
 
-Staff passwords are at least STAFF_PASSWORD_MIN_LENGTH characters (SPEC §7). Usernames
+Staff passwords are at least STAFF_PASSWORD_MIN_LENGTH characters (SPEC §7), not counting
+spaces; patients' and carers' at least PUBLIC_PASSWORD_MIN_LENGTH, likewise. Usernames
 are case-insensitive. Accounts are deactivated, never deleted: audit rows refer to them.
 """
 
@@ -70,10 +71,13 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def password_problems(role: str, password: str) -> list[str]:
+    """Length rules; spaces do not count towards the minimum (ten spaces are no password)."""
     key = "STAFF_PASSWORD_MIN_LENGTH" if role in STAFF_ROLES else "PUBLIC_PASSWORD_MIN_LENGTH"
     minimum = current_app.config[key]
     if len(password) < minimum:
         return [f"Must be at least {minimum} characters."]
+    if len("".join(password.split())) < minimum:
+        return [f"Must have at least {minimum} characters that are not spaces."]
     if len(password) > 1024:
         return ["Must be at most 1024 characters."]
     return []
@@ -151,6 +155,7 @@ def create_user(
 ) -> User:
     """Create an account; the caller holds a write transaction."""
     errors: dict[str, list[str]] = {}
+    team_ids = tuple(dict.fromkeys(team_ids))  # a team named twice is one membership
     username = username.strip()
     if not (3 <= len(username) <= 64) or not username.replace(".", "").replace(
         "_", ""
@@ -191,6 +196,7 @@ def create_user(
 
 
 def set_teams(conn: sqlite3.Connection, user_id: str, team_ids: tuple[str, ...]) -> None:
+    team_ids = tuple(dict.fromkeys(team_ids))  # a team named twice is one membership
     conn.execute("DELETE FROM team_members WHERE user_id = ?", (user_id,))
     conn.executemany(
         "INSERT INTO team_members (team_id, user_id) VALUES (?, ?)",

@@ -6,10 +6,21 @@ import mimetypes
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import api_docs, auth, config, db, errors, headers, migrations, records, web
+from server import (
+    access_log,
+    api_docs,
+    auth,
+    config,
+    db,
+    errors,
+    headers,
+    migrations,
+    records,
+    request_body,
+    web,
+)
 from server.api import admin, audit, conflicts, devices, escalations, invites, patients, push, sync
 from server.api import auth as auth_api
 from server.api import fhir as fhir_api
@@ -48,9 +59,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
+    request_body.init_app(app)
+    access_log.init_app(app)
     records.init_app(app)
 
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    api = errors.ErrorShapeApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -7,8 +7,11 @@
   immediately previous one within REFRESH_GRACE_SECONDS, a retry after a lost answer,
   which gets the same new pair (server/refresh_grace.py). A logged-out session's
   tokens fail without revoking the device.
-- The login throttle counts failures in the database, so it holds across every worker.
-- A revoked device answers 401 with ``errors: {"device": "revoked"}``; the PWA wipes.
+- The login throttle counts failures in the database, so it holds across every worker:
+  per username and address, and per address across usernames. A failed login costs one
+  argon2 verification whether or not the username exists.
+- A revoked device answers 401 with ``errors: {"device": "revoked"}``; the PWA ends the
+  session (docs/pwa.md: unsent changes are kept until their author decides).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 
-from server import accounts, refresh_grace
+from server import accounts, audit, refresh_grace
 from server.clock import iso, utcnow
 from server.db import get_db, write_transaction
 from server.errors import fail
@@ -38,11 +41,6 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/openapi.json",
     }
 )
-
-# Verified against when the username is unknown, so timing does not reveal which
-# usernames exist.
-_DUMMY_PASSWORD = "not-a-real-password-for-timing"
-
 
 class AuthError(Exception):
     """Authentication failed; ``errors`` says why in machine-readable form."""
@@ -78,15 +76,22 @@ def client_address() -> str:
 # -- throttling ---------------------------------------------------------------------
 
 
-def login_blocked(conn: sqlite3.Connection, username: str, address: str) -> bool:
+def login_blocked(conn: sqlite3.Connection, username: str, address: str) -> str | None:
+    """Why this attempt is throttled, or None: too many failures for this username from
+    this address, or for any usernames from this address (guessing across accounts)."""
     config = current_app.config
     since = iso(utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
-    (count,) = conn.execute(
-        "SELECT count(*) FROM login_failures WHERE username = ? AND address = ?"
-        " AND failed_at > ?",
+    (for_username, for_address) = conn.execute(
+        "SELECT count(*) FILTER (WHERE username = ?), count(*) FROM login_failures"
+        " WHERE address = ? AND failed_at > ?",
         (username, address, since),
     ).fetchone()
-    return bool(count >= config["LOGIN_MAX_FAILURES"])
+    wait = f"Try again in {config['LOGIN_WINDOW_MINUTES']} minutes."
+    if for_username >= config["LOGIN_MAX_FAILURES"]:
+        return f"Too many failed logins. {wait}"
+    if for_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+        return f"Too many failed logins from this network address. {wait}"
+    return None
 
 
 def record_login_failure(conn: sqlite3.Connection, username: str, address: str) -> None:
@@ -168,6 +173,13 @@ def revoke_device(conn: sqlite3.Connection, client_id: str, by: str, reason: str
     kill_device_tokens(conn, client_id, "revoked")
 
 
+def dummy_password_hash() -> str:
+    """Made once per app (``init_app``) with the configured cost: an unknown username is
+    verified against it, so it costs exactly what a known one does."""
+    found: str = current_app.extensions["doorstep.dummy_password_hash"]
+    return found
+
+
 def login(
     conn: sqlite3.Connection,
     username: str,
@@ -176,25 +188,36 @@ def login(
     address: str,
     client_id: str | None = None,
 ) -> tuple[accounts.User, str, TokenPair]:
-    """Check credentials and open (or reopen) a device session; caller holds a write tx."""
-    if login_blocked(conn, username, address):
-        raise AuthError("Too many failed logins. Try again in 15 minutes.", {"throttled": True})
+    """Check credentials and open (or reopen) a device session; call outside a transaction.
+
+    Every attempt that is not throttled costs one argon2 verification, known username
+    or not, and it runs without holding the database's write lock, so failed logins
+    cannot queue everyone else's writes behind them.
+    """
+    blocked = login_blocked(conn, username, address)
+    if blocked:
+        raise AuthError(blocked, {"throttled": True})
     row = accounts.user_row_by_username(conn, username)
-    if row is None:
-        accounts.verify_password(accounts.hash_password(_DUMMY_PASSWORD), password)
-        ok = False
-    else:
-        ok = accounts.verify_password(row["password_hash"], password) and bool(row["active"])
-    if not ok or row is None:
-        record_login_failure(conn, username, address)
+    stored_hash = row["password_hash"] if row is not None else dummy_password_hash()
+    verified = accounts.verify_password(stored_hash, password)
+    if row is None or not verified or not row["active"]:
+        with write_transaction(conn):
+            record_login_failure(conn, username, address)
         raise AuthError("Username or password is wrong.")
-    conn.execute(
-        "DELETE FROM login_failures WHERE username = ? AND address = ?", (username, address)
-    )
-    user = accounts.user_by_id(conn, row["id"])
-    assert user is not None
-    client_id = register_device(conn, user.id, device_name, client_id)
-    return user, client_id, issue_tokens(conn, user.id, client_id)
+    with write_transaction(conn):
+        # Attempts that raced past the first check are held to the limit here.
+        blocked = login_blocked(conn, username, address)
+        if blocked:
+            raise AuthError(blocked, {"throttled": True})
+        conn.execute(
+            "DELETE FROM login_failures WHERE username = ? AND address = ?", (username, address)
+        )
+        user = accounts.user_by_id(conn, row["id"])
+        assert user is not None
+        client_id = register_device(conn, user.id, device_name, client_id)
+        pair = issue_tokens(conn, user.id, client_id)
+        audit.record(conn, None, "login", detail={"user_id": user.id, "client_id": client_id})
+    return user, client_id, pair
 
 
 def refresh(conn: sqlite3.Connection, refresh_token: str) -> tuple[str, str, TokenPair]:
@@ -327,4 +350,8 @@ def require_role(*roles: str) -> Actor:
 
 
 def init_app(app: Flask) -> None:
+    with app.app_context():
+        app.extensions["doorstep.dummy_password_hash"] = accounts.hash_password(
+            secrets.token_urlsafe(16)
+        )
     app.before_request(authenticate_request)

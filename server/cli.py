@@ -15,7 +15,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from server import accounts, db
+from server import access_log, accounts, db
 
 
 def _app() -> Flask:
@@ -58,8 +58,8 @@ def serve(host: str, port: int, workers: int) -> None:
                 "bind": f"{host}:{port}",
                 "workers": workers,
                 "accesslog": "-",
-                # Path only, no query string: queries can carry identifiers.
-                "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+                # The route, not the path or query string: those carry record ids.
+                "access_log_format": access_log.ACCESS_LOG_FORMAT,
                 "timeout": 60,
                 "graceful_timeout": 10,
                 # Per instance: the default (~/.gunicorn/gunicorn.ctl) is shared by every

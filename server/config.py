@@ -26,15 +26,17 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_GRACE_SECONDS": 60,
     # Failed logins allowed per username and address within the throttle window.
     "LOGIN_MAX_FAILURES": 5,
+    # Failed logins allowed per address (any usernames) within the throttle window.
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
     # Length of the login throttle window, in minutes.
     "LOGIN_WINDOW_MINUTES": 15,
     # argon2id time cost (iterations) for new password hashes.
     "PASSWORD_HASH_TIME_COST": 3,
     # argon2id memory cost in KiB for new password hashes (64 MiB).
     "PASSWORD_HASH_MEMORY_KIB": 65536,
-    # Minimum password length for staff accounts (nurse, coordinator, admin).
+    # Minimum password length for staff accounts (nurse, coordinator, admin), spaces not counted.
     "STAFF_PASSWORD_MIN_LENGTH": 10,
-    # Minimum password length for patient and carer accounts.
+    # Minimum password length for patient and carer accounts, spaces not counted.
     "PUBLIC_PASSWORD_MIN_LENGTH": 8,
     # Days an enrolment invite code stays valid.
     "INVITE_DAYS": 7,
@@ -101,6 +103,10 @@ DEFAULTS: dict[str, Any] = {
     "ESCALATION_CLAIM_LEASE_MINUTES": 30,
     # Seconds between scheduler ticks.
     "SCHEDULER_INTERVAL_SECONDS": 30,
+    # Quarantined pushes (raw text kept for review) one user may add per 24 hours; then 429.
+    "QUARANTINE_MAX_ENTRIES_PER_USER_DAY": 1000,
+    # Bytes of quarantined raw text one user may add per 24 hours (20 MiB); then 429.
+    "QUARANTINE_MAX_BYTES_PER_USER_DAY": 20 * 1024 * 1024,
     # Folder of the built PWA served at "/"; defaults to pwa/dist in the source tree.
     "PWA_DIST": "",
     # Device lock (docs/security.md), sent to the PWA with its device secret:

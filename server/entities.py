@@ -8,6 +8,7 @@ audited in the same transaction (``audit_change``).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,7 @@ def check_nhs_number_unique(ctx: Any, change: Any) -> None:
     if change.deleted or not number or "nhs_number" not in change.changed_fields:
         return
     if access.nhs_number_taken(ctx.store.conn, number, exclude_id=change.id):
-        raise ValidationFailed({"nhs_number": ["Another patient has this NHS number."]})
+        raise ValidationFailed({"nhs_number": [record_schemas.MSG["nhs_taken"]]})
 
 
 def check_carer_link_allowed(ctx: Any, change: Any) -> None:
@@ -85,9 +86,19 @@ BUILTIN_AFTER_APPLY: dict[str, tuple[Callable[[Any, Any], None], ...]] = {
 }
 
 
+def uuid_errors(record_id: str) -> list[str]:
+    """Record ids are UUID strings made by the client (SPEC §2)."""
+    try:
+        canonical = len(record_id) == 36 and bool(uuid.UUID(record_id))
+    except ValueError:
+        canonical = False
+    return [] if canonical else ["Must be a UUID."]
+
+
 def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
     """Every entity with its rules; ``falls_thresholds`` overrides the instrument's."""
-    registry = Registry(scope=access.AccessScope(), scope_entities=SCOPE_ENTITIES)
+    registry = Registry(scope=access.AccessScope(), scope_entities=SCOPE_ENTITIES,
+                        record_id_errors=uuid_errors)
     for name in ENTITIES:
         # References first: no other hook (escalation rules) acts on a refused change.
         hooks = (

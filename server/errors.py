@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+from flask_smorest import Api
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("doorstep.errors")
@@ -54,11 +56,11 @@ def _flatten_webargs(messages: Any) -> dict[str, Any]:
     if not isinstance(messages, dict):
         return {"_": messages}
     flat: dict[str, Any] = {}
-    for location, fields in messages.items():
-        if isinstance(fields, dict):
-            flat.update(fields)
+    for location, by_field in messages.items():
+        if isinstance(by_field, dict):
+            flat.update(by_field)
         else:
-            flat[location] = fields
+            flat[location] = by_field
     return flat
 
 
@@ -93,6 +95,21 @@ def handle_unexpected(exc: Exception) -> ResponseReturnValue:
     )
     log.error("unhandled %s at\n%s", type(exc).__name__, frames)
     return handle_http_exception(InternalServerError("Something went wrong on the server."))
+
+
+class ErrorSchema(Schema):
+    """The one error shape, as the OpenAPI document states it: all four fields, always."""
+
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status code"})
+    status = fields.String(required=True, metadata={"description": "The status phrase"})
+    message = fields.String(required=True, metadata={"description": "For people"})
+    errors = fields.Dict(required=True, metadata={"description": "Field -> messages"})
+
+
+class ErrorShapeApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api documenting every error response with ``ErrorSchema``."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,8 @@ Whole-request errors are ``SyncError`` subclasses carrying ``http_status``, ``me
 and ``errors``: ``BatchTooLarge`` 413, ``UnsupportedSchemaVersion`` 426 (batch already
 quarantined), ``CursorResetRequired`` 410 (``errors == {"cursor": "reset_required"}``),
 ``MalformedRequest`` 422 (push batches already quarantined), ``ConflictAlreadyResolved``
-409. Map them with ``fail(e.http_status, e.message, e.errors)``.
+409, ``QuarantineFull`` 429 (``apply_push(..., cap=QuarantineCap(...))``: nothing kept).
+Map them with ``fail(e.http_status, e.message, e.errors)``.
 
 Inside the caller's write transaction (``server.db.write_transaction(store.conn)``):
 
@@ -60,6 +61,7 @@ from sync.errors import (
     ConflictAlreadyResolved,
     CursorResetRequired,
     MalformedRequest,
+    QuarantineFull,
     SyncError,
     UnsupportedSchemaVersion,
 )
@@ -72,7 +74,7 @@ from sync.protocol import (
     RecordChange,
 )
 from sync.pull import pull
-from sync.push import apply_push, quarantine_batch
+from sync.push import QuarantineCap, apply_push, quarantine_batch
 from sync.reads import RecordPage, get_record, list_records
 from sync.registry import SYSTEM, Actor, EntityType, NotPermitted, Registry, ValidationFailed
 from sync.store.sqlite import SqliteStore, create_schema
@@ -88,6 +90,8 @@ __all__ = [
     "Change",
     "ConflictAlreadyResolved",
     "CursorResetRequired",
+    "QuarantineCap",
+    "QuarantineFull",
     "EntityType",
     "Eviction",
     "MalformedRequest",

@@ -160,6 +160,9 @@ class _Run(ConflictRecorder):
     # -- operations -----------------------------------------------------------------
 
     def create(self, et: EntityType, mutation: Mutation) -> MutationResult:
+        id_errors = self.registry.record_id_errors(mutation.id)
+        if id_errors:
+            raise ValidationFailed({"id": id_errors})
         if et.server_only and not self.system:
             raise ValidationFailed({"entity": ["Records of this kind are made by the server."]})
         fields = et.validate(self.actor, "create", None, dict(mutation.fields))

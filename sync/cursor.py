@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass
 
 from sync.errors import CursorResetRequired
+from sync.protocol import MAX_INTEGER
 
 _PREFIX = "c1."
 
@@ -70,10 +71,11 @@ def decode_cursor(cursor: str) -> CursorState:
         epoch, since, held, target, pos, floor, key, key_seq = json.loads(raw)
     except (ValueError, TypeError, binascii.Error):
         raise CursorResetRequired("unreadable") from None
-    ints_ok = all(type(n) is int and n >= 0 for n in (since, pos, floor, key_seq))
+    ints_ok = all(type(n) is int and 0 <= n <= MAX_INTEGER for n in (since, pos, floor, key_seq))
     if not (isinstance(epoch, str) and isinstance(held, str) and ints_ok):
         raise CursorResetRequired("unreadable")
-    for ref in (target, key):
-        if ref is not None and not isinstance(ref, str):
+    for ref in (epoch, held, target, key):
+        # Every string the server writes here is ASCII (hex refs, UUIDs).
+        if ref is not None and not (isinstance(ref, str) and ref.isascii()):
             raise CursorResetRequired("unreadable")
     return CursorState(epoch, since, held, target, pos, floor, key, key_seq)

@@ -48,6 +48,16 @@ class UnsupportedSchemaVersion(SyncError):
     message = "This app version is no longer supported; please update it."
 
 
+class QuarantineFull(SyncError):
+    """What this push would quarantine takes its user over the daily cap (429)."""
+
+    http_status = 429
+    message = (
+        "Too much of what this account sent today could not be applied. Nothing was "
+        "lost: the app will try again later; if this persists, ask your administrator."
+    )
+
+
 class CursorResetRequired(SyncError):
     """A pull cursor the server can no longer serve (410); the client re-pulls from scratch."""
 

@@ -28,6 +28,9 @@ MAX_BATCH_BYTES = 5 * 1024 * 1024
 OPS = ("create", "update", "delete")
 STATUSES = ("applied", "conflict", "rejected", "out_of_order")
 MAX_ID_LENGTH = 128
+# The largest integer SQLite (and PostgreSQL's bigint) stores: ids, versions and cursor
+# positions beyond it are malformed, not a crash at the database.
+MAX_INTEGER = 2**63 - 1
 _MUTATION_KEYS = frozenset(
     {"mutation_id", "entity", "id", "op", "base_version", "fields", "client_time"}
 )
@@ -182,7 +185,7 @@ def body_text(body: bytes | str | Mapping[str, Json]) -> str:
 def parse_json(text: str) -> Json:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         raise MalformedRequest({"body": ["Not valid JSON."]}) from None
 
 
@@ -215,7 +218,7 @@ def parse_push(obj: Json) -> PushRequest:
     received, bad = [], {}
     for index, raw in enumerate(mutations):
         mutation_id = raw.get("mutation_id") if isinstance(raw, Mapping) else None
-        if type(mutation_id) is not int or mutation_id < 1:
+        if type(mutation_id) is not int or not 1 <= mutation_id <= MAX_INTEGER:
             bad[str(index)] = {"mutation_id": ["Required: an integer counting up from 1."]}
             continue
         mutation, mutation_errors = parse_mutation(raw)
@@ -248,7 +251,7 @@ def parse_mutation(raw: Mapping[str, Json]) -> tuple[Mutation | None, dict[str, 
     base = raw.get("base_version", 0 if op == "create" else None)
     if op not in OPS:
         pass  # the op error says it all
-    elif type(base) is not int or base < 0:
+    elif type(base) is not int or not 0 <= base <= MAX_INTEGER:
         errors["base_version"] = ["Required: the record version the edit was made on."]
     elif op == "create" and base != 0:
         errors["base_version"] = ["Must be 0 for create."]

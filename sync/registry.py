@@ -88,6 +88,10 @@ def _show_all(_: Actor, data: Record) -> Record | None:
     return data
 
 
+def _any_id(_: str) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class EntityType:
     """One synced entity: its name and the server's rules for it."""
@@ -130,6 +134,8 @@ class Registry:
     # carer_link). A push re-asks ``scope.visible_patient_ids`` after a change to one of
     # them; None means "any entity may", which is always correct but slower.
     scope_entities: frozenset[str] | None = None
+    # What is wrong with the id of a record being created (the server wants UUIDs).
+    record_id_errors: Callable[[str], list[str]] = _any_id
 
     def register(self, entity: EntityType) -> None:
         if entity.name == CONFLICT_ENTITY:

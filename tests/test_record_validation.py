@@ -489,7 +489,7 @@ def test_nhs_number_uniqueness_is_asked_only_for_new_or_changed_numbers() -> Non
     assert len(asked) == 1  # unchanged number: not asked
     errors = errors_of("patient", "update", current, {"nhs_number": "999-000-0018"},
                        nhs_number_exists=exists)
-    assert "already has this NHS number" in errors["nhs_number"][0]
+    assert "already registered" in errors["nhs_number"][0]
     assert asked[-1] == ("9990000018", PATIENT)
 
 

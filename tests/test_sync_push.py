@@ -421,7 +421,9 @@ def test_a_hook_failure_rolls_back_only_that_mutation(tmp_path: Any) -> None:
     assert count_rows(store, "changelog WHERE id = 'V2'") == 0
 
 
-def test_the_batch_is_one_transaction(tmp_path: Any) -> None:
+def test_a_crash_inside_one_mutation_rejects_only_that_mutation(tmp_path: Any) -> None:
+    # Issue 10 item 13: any exception inside one mutation is that mutation's rejected
+    # result (its savepoint rolled back, its raw text quarantined), never a stuck outbox.
     store, registry = make_store(tmp_path / "s.db"), make_registry()
     seed_patient(store, registry, "P1", "A")
 
@@ -431,10 +433,12 @@ def test_the_batch_is_one_transaction(tmp_path: Any) -> None:
 
     registry.on_change.append(crash)
     device = Device(store, registry, nurse())
-    with pytest.raises(RuntimeError):
-        device.push(visit(device, "V1"), visit(device, "V2", notes="crash"))
-    assert store.get_record("visit", "V1") is None
-    assert store.last_mutation_id("n1-dev") == 0
+    response = device.push(visit(device, "V1"), visit(device, "V2", notes="crash"))
+    assert [r.status for r in response.results] == ["applied", "rejected"]
+    assert store.get_record("visit", "V1") is not None
+    assert store.get_record("visit", "V2") is None
+    assert store.last_mutation_id("n1-dev") == 2
+    assert [q["mutation_id"] for q in store.quarantined("n1-dev")] == [2]
 
 
 @pytest.mark.parametrize("scope_entities", [("patient",), None])

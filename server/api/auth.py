@@ -32,28 +32,19 @@ class Login(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Log in on a device and get an access and a refresh token"""
-        conn = get_db()
-        with write_transaction(conn):
-            try:
-                user, client_id, pair = auth.login(
-                    conn,
-                    body["username"],
-                    body["password"],
-                    body["device_name"],
-                    auth.client_address(),
-                    body.get("client_id"),
-                )
-            except auth.AuthError as exc:
-                failure = exc
-            else:
-                failure = None
-                audit.record(conn, None, "login", detail={"user_id": user.id,
-                                                           "client_id": client_id})
-        # The failure row must be committed before answering, hence outside the tx.
-        if failure is not None:
-            if failure.errors.get("throttled"):
-                fail(429, str(failure))
-            fail(401, str(failure), failure.errors)
+        try:
+            user, client_id, pair = auth.login(
+                get_db(),
+                body["username"],
+                body["password"],
+                body["device_name"],
+                auth.client_address(),
+                body.get("client_id"),
+            )
+        except auth.AuthError as exc:
+            if exc.errors.get("throttled"):
+                fail(429, str(exc))
+            fail(401, str(exc), exc.errors)
         return _token_body(user, client_id, pair)
 
 

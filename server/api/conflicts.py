@@ -12,6 +12,7 @@ from server import auth, records
 from server.api.reads import list_entity, page_query
 from server.db import write_transaction
 from server.errors import fail, not_found
+from server.schemas.wire import RecordPageSchema, RecordSchema
 from sync import MISSING, NotPermitted, SyncError, ValidationFailed, get_record, resolve_conflict
 
 blp = Blueprint("conflicts", __name__, url_prefix="/api/v1", description="Conflicts")
@@ -33,7 +34,7 @@ class ConflictQuerySchema(page_query()):  # type: ignore[misc]
 @blp.route("/conflicts")
 class Conflicts(MethodView):
     @blp.arguments(ConflictQuerySchema, location="query")
-    @blp.response(200)
+    @blp.response(200, RecordPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Conflicts you may see: your own, or your teams' if you coordinate"""
         return list_entity("conflict", query, filters=("status", "record_id"))
@@ -42,7 +43,7 @@ class Conflicts(MethodView):
 @blp.route("/conflicts/<conflict_id>/resolve")
 class ConflictResolve(MethodView):
     @blp.arguments(ResolveSchema)
-    @blp.response(200)
+    @blp.response(200, RecordSchema)
     def post(self, body: dict[str, Any], conflict_id: str) -> dict[str, Any]:
         """Resolve a conflict: keep the server value, take the device's, or set another"""
         actor = auth.current_actor()

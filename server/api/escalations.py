@@ -24,6 +24,7 @@ from server import auth, escalation, escalation_jobs, records
 from server.api.reads import audit_reads, list_entity, page_query
 from server.db import write_transaction
 from server.errors import fail, not_found
+from server.schemas.wire import RecordPageSchema, RecordSchema
 from sync import Mutation, NotPermitted, ValidationFailed, apply_mutation, get_record
 
 blp = Blueprint("escalations", __name__, url_prefix="/api/v1", description="Escalations")
@@ -68,7 +69,7 @@ def _change_status(escalation_id: str, fields_: dict[str, Any]) -> dict[str, Any
 @blp.route("/escalations")
 class Escalations(MethodView):
     @blp.arguments(EscalationQuerySchema, location="query")
-    @blp.response(200)
+    @blp.response(200, RecordPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Escalations of your teams' patients, filtered and paged by id"""
         if "team" in query:
@@ -80,7 +81,7 @@ class Escalations(MethodView):
 
 @blp.route("/escalations/<escalation_id>")
 class EscalationById(MethodView):
-    @blp.response(200)
+    @blp.response(200, RecordSchema)
     def get(self, escalation_id: str) -> dict[str, Any]:
         """One escalation (what a notification opens)"""
         found = _escalation(escalation_id)
@@ -90,7 +91,7 @@ class EscalationById(MethodView):
 
 @blp.route("/escalations/<escalation_id>/acknowledge")
 class EscalationAcknowledge(MethodView):
-    @blp.response(200)
+    @blp.response(200, RecordSchema)
     def post(self, escalation_id: str) -> dict[str, Any]:
         """Acknowledge an escalation: you are dealing with it (stops re-notification)"""
         return _change_status(escalation_id, {"status": "acknowledged"})
@@ -99,7 +100,7 @@ class EscalationAcknowledge(MethodView):
 @blp.route("/escalations/<escalation_id>/resolve")
 class EscalationResolve(MethodView):
     @blp.arguments(EscalationResolveSchema)
-    @blp.response(200)
+    @blp.response(200, RecordSchema)
     def post(self, body: dict[str, Any], escalation_id: str) -> dict[str, Any]:
         """Resolve an escalation, saying what was done"""
         return _change_status(escalation_id, {"status": "resolved",

@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 from server import auth, records
 from server.api.reads import all_of_patient, audit_reads, list_entity, page_query
 from server.errors import not_found
+from server.schemas.wire import RecordPageSchema, RecordSchema, TimelineSchema
 from sync import get_record
 
 blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patient records")
@@ -56,7 +57,7 @@ class SubQuerySchema(page_query()):  # type: ignore[misc]
     assigned_to = fields.String()
     visit_id = fields.String()
     risk_level = fields.String()
-    level = fields.Integer()
+    level = fields.Integer(validate=validate.Range(min=1, max=4))  # PAM levels
     goal_id = fields.String()
     kind = fields.String()
     active = fields.Boolean()
@@ -75,7 +76,7 @@ def _visible_patient(patient_id: str) -> dict[str, Any]:
 @blp.route("/patients")
 class Patients(MethodView):
     @blp.arguments(PatientQuerySchema, location="query")
-    @blp.response(200)
+    @blp.response(200, RecordPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Patients you may see, paged by id"""
         return list_entity("patient", query,
@@ -84,7 +85,7 @@ class Patients(MethodView):
 
 @blp.route("/patients/<patient_id>")
 class PatientById(MethodView):
-    @blp.response(200)
+    @blp.response(200, RecordSchema)
     def get(self, patient_id: str) -> dict[str, Any]:
         """One patient's record"""
         patient = _visible_patient(patient_id)
@@ -96,7 +97,7 @@ class PatientById(MethodView):
            + ",".join(repr(name) for name in SUB_RESOURCES) + "):resource>")
 class PatientRecords(MethodView):
     @blp.arguments(SubQuerySchema, location="query")
-    @blp.response(200)
+    @blp.response(200, RecordPageSchema)
     def get(self, query: dict[str, Any], patient_id: str, resource: str) -> dict[str, Any]:
         """One patient's visits, assessments, scores, goals, logs, reports or escalations"""
         _visible_patient(patient_id)
@@ -106,7 +107,7 @@ class PatientRecords(MethodView):
 
 @blp.route("/patients/<patient_id>/timeline")
 class PatientTimeline(MethodView):
-    @blp.response(200)
+    @blp.response(200, TimelineSchema)
     def get(self, patient_id: str) -> dict[str, Any]:
         """Visits, addenda, assessments, scores, goal logs and self reports in time order"""
         _visible_patient(patient_id)

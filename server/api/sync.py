@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -12,7 +12,14 @@ from marshmallow import Schema, fields, validate
 from server import audit, auth, records
 from server.db import write_transaction
 from server.errors import fail
-from sync import SyncError, apply_push, pull
+from server.schemas.wire import (
+    PullResponseSchema,
+    PushRequestSchema,
+    PushResponseSchema,
+    json_content,
+    ok_response,
+)
+from sync import QuarantineCap, SyncError, apply_push, pull
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync")
 
@@ -23,15 +30,26 @@ class PullQuerySchema(Schema):
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
 
 
+def quarantine_cap() -> QuarantineCap:
+    config = current_app.config
+    return QuarantineCap(max_entries=config["QUARANTINE_MAX_ENTRIES_PER_USER_DAY"],
+                         max_bytes=config["QUARANTINE_MAX_BYTES_PER_USER_DAY"])
+
+
 @blp.route("/push")
 class Push(MethodView):
+    # The engine reads the raw body and makes the answer (to_wire): documented, not
+    # (de)serialised here.
+    @blp.doc(requestBody={"required": True, "content": json_content(PushRequestSchema)},
+             responses=ok_response(PushResponseSchema))
     @blp.response(200)
     def post(self) -> dict[str, Any]:
         """Send a batch of mutations (see docs/sync-protocol.md)"""
         actor = auth.current_actor()
         try:
             # Raw bytes: the engine checks size and keeps malformed batches in quarantine.
-            response = apply_push(records.store(), records.registry(), actor, request.get_data())
+            response = apply_push(records.store(), records.registry(), actor,
+                                  request.get_data(), cap=quarantine_cap())
         except SyncError as exc:
             fail(exc.http_status, exc.message, exc.errors)
         return response.to_wire()
@@ -40,6 +58,8 @@ class Push(MethodView):
 @blp.route("/pull")
 class Pull(MethodView):
     @blp.arguments(PullQuerySchema, location="query")
+    # Documented, not dumped again: a pull carries up to 1000 records.
+    @blp.doc(responses=ok_response(PullResponseSchema))
     @blp.response(200)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Changes since a cursor, or a snapshot of your scope without one"""

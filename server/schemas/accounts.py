@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.accounts import ROLES
+from sync.protocol import MAX_INTEGER
 
 Name = fields.String
 
@@ -113,7 +114,7 @@ class TeamSchema(Schema):
 class AuditQuerySchema(Schema):
     patient_id = fields.String()
     user_id = fields.String()
-    before_id = fields.Integer()
+    before_id = fields.Integer(validate=validate.Range(min=1, max=MAX_INTEGER))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 

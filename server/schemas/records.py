@@ -116,8 +116,9 @@ MSG = {
     "date_before_start": "Must be on or after the start date ({start}).",
     "future_birth": "The date of birth cannot be in the future.",
     "old_birth": "Check the date of birth: it is before 1880.",
-    "nhs_taken": "Another patient record already has this NHS number. Find that record "
-                 "instead of adding the patient again.",
+    # Says nothing of whose caseload the patient is on: the caller may not see it.
+    "nhs_taken": "This NHS number is already registered. Ask your team's co-ordinator or "
+                 "the Doorstep administrator to find the patient's record.",
 }
 
 

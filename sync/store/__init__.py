@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, NamedTuple, Protocol
 
 # Per field: (version in which it last changed, client_id that changed it).
@@ -165,6 +166,8 @@ class Store(Protocol):
     def quarantine(self, entries: Sequence[QuarantineEntry]) -> None: ...
 
     def quarantined(self, client_id: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def quarantine_usage(self, user_id: str, within: timedelta) -> tuple[int, int]: ...
 
     # pull cursors
     def epoch(self) -> str: ...

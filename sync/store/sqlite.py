@@ -19,7 +19,7 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -473,6 +473,17 @@ class SqliteStore(RestoreMarks):
         for row in db.table("sync_quarantine").rows_where(where, params, order_by="id"):
             row["errors"] = json.loads(row["errors"])
             yield row
+
+    def quarantine_usage(self, user_id: str, within: timedelta) -> tuple[int, int]:
+        """Entries and bytes of raw text ``user_id`` had quarantined within ``within``."""
+        since = (self.clock() - within).astimezone(UTC).isoformat(timespec="microseconds")
+        row = self._row(
+            "SELECT count(*), coalesce(sum(length(CAST(raw AS BLOB))), 0) FROM sync_quarantine"
+            " WHERE user_id = ? AND at > ?",
+            (user_id, since),
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
 
     # -- pull cursors ---------------------------------------------------------------
 
