@@ -21,7 +21,18 @@ from server import (
     request_body,
     web,
 )
-from server.api import admin, audit, conflicts, devices, escalations, invites, patients, push, sync
+from server.api import (
+    admin,
+    audit,
+    conflicts,
+    devices,
+    escalations,
+    fhir_openapi,
+    invites,
+    patients,
+    push,
+    sync,
+)
 from server.api import auth as auth_api
 from server.api import fhir as fhir_api
 from server.api import fhir_bulk as fhir_bulk_api
@@ -65,6 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     api = errors.ErrorShapeApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    fhir_docs = fhir_openapi.FhirResponses()  # FHIR answers and errors as they really are
+    fhir_docs.init_spec(api.spec)
+    api.spec.plugins.append(fhir_docs)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(api_docs.bp)
@@ -72,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # After Api(): flask-smorest installs its own handler; ours gives the one shape
     # (flask-smorest's documented Error schema already has the same four fields).
     errors.init_app(app)
+    errors.answer_errors_under(app, fhir_api.PREFIX, fhir_api.outcome_for)
 
     conn = db.connect(app.config["DATABASE"])
     try:

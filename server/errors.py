@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, NoReturn
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from marshmallow import Schema, fields
@@ -113,5 +114,23 @@ class ErrorShapeApi(Api):  # type: ignore[misc]
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(HTTPException, _answer)
+    app.register_error_handler(Exception, _answer)
+
+
+def answer_errors_under(app: Flask, prefix: str,
+                        handler: Callable[[Exception], ResponseReturnValue]) -> None:
+    """Errors of requests under ``prefix`` answer through ``handler`` (the FHIR API's
+    OperationOutcome) — also when no route there matched, where no blueprint's own
+    handler would run. ``handler`` builds on ``handle_unexpected``."""
+    app.extensions.setdefault(_SHAPES, {})[prefix] = handler
+
+
+_SHAPES = "doorstep.error_shapes"
+
+
+def _answer(exc: Exception) -> ResponseReturnValue:
+    for prefix, handler in current_app.extensions.get(_SHAPES, {}).items():
+        if request.path.startswith(prefix):
+            return handler(exc)
+    return handle_unexpected(exc)

@@ -9,6 +9,7 @@ elements, for every resource inside a Bundle too.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from conftest import Session, make_patient, make_record, make_user
@@ -79,6 +80,11 @@ def falls_answers(**overrides: Any) -> dict[str, Any]:
     return answers
 
 
+def rid(name: str) -> str:
+    """A record id (a UUID, as the API requires) that tests can name: rid("visit-1")."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"doorstep-tests/{name}"))
+
+
 def seed_record(app: Flask, nurse: Session, team_id: str, tag: str = "1",
                 **patient_overrides: Any) -> dict[str, str]:
     """One patient with a carer, a signed visit, a falls assessment (raising an
@@ -86,8 +92,8 @@ def seed_record(app: Flask, nurse: Session, team_id: str, tag: str = "1",
     patient_id = make_patient(app, team_id, **patient_overrides)
     carer = make_user(app, "carer")
     ids = {"patient": patient_id, "carer_user": carer.id,
-           "carer_link": f"link-{tag}", "visit": f"visit-{tag}", "falls": f"falls-{tag}",
-           "pam": f"pam-{tag}", "goal": f"goal-{tag}", "reminder": f"reminder-{tag}"}
+           **{kind: rid(f"{kind}-{tag}")
+              for kind in ("carer_link", "visit", "falls", "pam", "goal", "reminder")}}
     if not patient_overrides.get("sharing_objection"):
         make_record(app, "carer_link", {"patient_id": patient_id, "carer_user_id": carer.id,
                                         "relationship": "Daughter",

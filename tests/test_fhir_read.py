@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import login, login_as, make_record, make_team, patient_fields
-from fhir_helpers import NHS_NUMBER_SYSTEM, push, seed_record, validate
+from fhir_helpers import NHS_NUMBER_SYSTEM, push, rid, seed_record, validate
 
 FHIR = "/api/v1/fhir"
 
@@ -63,10 +63,11 @@ def test_search_patient_by_nhs_number(ward: Any, app: Any) -> None:
      lambda r: r["status"] == "finished" and r["class"]["code"] == "HH"
      and r["period"]["start"].startswith("2026-11-24T09:05")),
     ("Provenance", "visit",
-     lambda r: r["target"] == [{"reference": "Encounter/visit-1"}]
+     lambda r: r["target"] == [{"reference": f"Encounter/{rid('visit-1')}"}]
      and r["agent"][0]["type"]["coding"][0]["code"] == "attester"),
     ("QuestionnaireResponse", "falls",
-     lambda r: r["status"] == "completed" and r["encounter"]["reference"] == "Encounter/visit-1"
+     lambda r: r["status"] == "completed"
+     and r["encounter"]["reference"] == f"Encounter/{rid('visit-1')}"
      and {"linkId": "falls_last_12_months", "text": "Falls in the last 12 months",
           "answer": [{"valueInteger": 2}]} in r["item"]),
     ("RiskAssessment", "falls",
@@ -82,7 +83,7 @@ def test_search_patient_by_nhs_number(ward: Any, app: Any) -> None:
      lambda r: r["lifecycleStatus"] == "active" and r["target"][0]["detailQuantity"]["value"]
      == 3 and r["target"][0]["dueDate"] == "2027-01-05"),
     ("CarePlan", "patient",
-     lambda r: r["goal"] == [{"reference": "Goal/goal-1"}]
+     lambda r: r["goal"] == [{"reference": f"Goal/{rid('goal-1')}"}]
      and r["activity"][0]["detail"]["scheduledTiming"]["repeat"]["dayOfWeek"]
      == ["mon", "wed", "fri"]),
 ])
@@ -104,16 +105,16 @@ def test_an_empty_search_about_a_visible_patient_is_audited(ward: Any, app: Any)
 
 
 def test_an_unsigned_visit_is_a_planned_encounter_without_provenance(ward: Any) -> None:
-    push(ward["nurse"], "visit", "visit-planned", {
+    push(ward["nurse"], "visit", rid("visit-planned"), {
         "patient_id": ward["ids"]["patient"], "scheduled_start": "2026-11-25T09:00:00+00:00",
         "scheduled_end": "2026-11-25T10:00:00+00:00", "visit_type": "wound_care"})
-    encounter = fhir_get(ward["nurse"], "Encounter/visit-planned")
+    encounter = fhir_get(ward["nurse"], f"Encounter/{rid('visit-planned')}")
     assert encounter["status"] == "planned"
     assert encounter["period"] == {"start": "2026-11-25T09:00:00.000000+00:00",
                                    "end": "2026-11-25T10:00:00.000000+00:00"}
-    fhir_get(ward["nurse"], "Provenance/visit-planned", status=404)
+    fhir_get(ward["nurse"], f"Provenance/{rid('visit-planned')}", status=404)
     provenances = fhir_get(ward["nurse"], f"Provenance?patient={ward['ids']['patient']}")
-    assert [e["resource"]["id"] for e in provenances["entry"]] == ["visit-1"]
+    assert [e["resource"]["id"] for e in provenances["entry"]] == [rid("visit-1")]
 
 
 def test_flag_for_the_escalation_the_assessment_raised(ward: Any) -> None:
@@ -239,3 +240,13 @@ def test_patient_search_pages(ward: Any, app: Any) -> None:
     next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
     rest = fhir_get(ward["nurse"], next_url.split("/api/v1/fhir/", 1)[1])
     assert len(rest["entry"]) == 1 and "total" in rest
+
+
+def test_a_path_no_fhir_route_matches_still_answers_an_operation_outcome(ward: Any) -> None:
+    """A newline in the path matches no route under the FHIR base (the fuzzer found it):
+    the answer is still FHIR's, not the rest of the API's error shape."""
+    for method in ("get", "post"):
+        response = getattr(ward["nurse"], method)(f"{FHIR}/Patient%0Aanything")
+        assert response.status_code == 404
+        assert response.mimetype == "application/fhir+json"
+        assert validate(response.get_json())["resourceType"] == "OperationOutcome"

@@ -18,7 +18,6 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
-from werkzeug.exceptions import HTTPException
 
 from server import auth, errors, records
 from server.api.reads import audit_reads
@@ -87,12 +86,6 @@ def outcome_for(exc: Exception) -> Response:
     return response
 
 
-def install_error_handlers(blueprint: Blueprint) -> None:
-    blueprint.register_error_handler(HTTPException, outcome_for)
-    blueprint.register_error_handler(Exception, outcome_for)
-
-
-install_error_handlers(blp)
 
 
 def _patient_id(value: str) -> str:

@@ -19,7 +19,7 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from server import audit, auth
-from server.api.fhir import PREFIX, base_url, fhir_response, install_error_handlers
+from server.api.fhir import PREFIX, base_url, fhir_response
 from server.clock import iso, utcnow
 from server.db import get_db, write_transaction
 from server.errors import fail, not_found
@@ -29,7 +29,6 @@ from server.fhir.resources import RESOURCE_TYPES
 
 blp = Blueprint("fhir_bulk", __name__, url_prefix=PREFIX,
                 description="FHIR Bulk Data export for an ICS warehouse; see docs/fhir.md")
-install_error_handlers(blp)
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 
 
