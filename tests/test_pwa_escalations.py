@@ -54,7 +54,7 @@ def test_a_carers_fall_report_with_injury_reaches_the_coordinators_screen(
     name = f"{patient['given_name']} {patient['family_name']}"
     coordinator = new_device(chromium)
     desk = coordinator.new_page()
-    sign_in(desk, base, "coord.south")
+    sign_in(desk, base, "coord.north")  # patient1 is on the first nurse's team (demo)
     desk.get_by_role("navigation", name="Main").get_by_role("link", name="Escalations").click()
     expect(desk.get_by_role("heading", name="Escalations", exact=True)).to_be_visible()
     reported = desk.get_by_role("listitem").filter(
