@@ -342,12 +342,14 @@ def _family(conn: Any, write: _Writer, n: int, patient_id: str, nurse: accounts.
             today: date) -> list[tuple[str, str, str]]:
     """A patient account and a carer account with an active link, and visits from the
     team's first nurse (today and later this week)."""
-    patient_user = accounts.create_user(
+    person = json.loads(conn.execute("SELECT data FROM records WHERE id = ?",
+                                     (patient_id,)).fetchone()[0])
+    patient_user = accounts.create_user(  # their own name in the app's header
         conn, username=f"patient{n}", password=PASSWORD, role="patient",
-        display_name=f"Demo patient {n}", patient_id=patient_id)
+        display_name=f"{person['given_name']} {person['family_name']}", patient_id=patient_id)
     carer = accounts.create_user(
         conn, username=f"carer{n}", password=PASSWORD, role="carer",
-        display_name=f"Demo carer {n}")
+        display_name=f"{('Susan', 'Janet')[n % 2]} {person['family_name']}")
     write("carer_link", {"patient_id": patient_id, "carer_user_id": carer.id,
                          "relationship": "daughter", "consent_basis": "patient_consent",
                          "active": True})

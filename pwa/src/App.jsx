@@ -12,6 +12,7 @@ import { on } from './lib/events.js';
 import { ROUTES, NAV, HOME } from './routes.js';
 import { Login, Enrol } from './screens/Login.jsx';
 import { Report } from './screens/me/Report.jsx';
+import { reportAfterEachSync } from './lib/deviceReport.js';
 
 const PUBLIC = { '/login': Login, '/enrol': Enrol };
 
@@ -35,7 +36,6 @@ function Header({ user }) {
           </ul>
         </nav>
       ) : null}
-      {user ? <StatusBar /> : null}
     </header>
   );
 }
@@ -65,7 +65,8 @@ export function App() {
     if (!user) return undefined;
     syncEngine.start();
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
-    return () => syncEngine.stop();
+    const stopReporting = reportAfterEachSync();
+    return () => { stopReporting(); syncEngine.stop(); };
   }, [user && user.id]);
 
   if (user === undefined) return <main id="main" class="main"><p class="page">Loading…</p></main>;
@@ -91,6 +92,7 @@ export function App() {
   return (
     <>
       <Header user={user} />
+      {user ? <StatusBar user={user} /> : null}
       <main id="main" class={large ? 'main main--large' : 'main'}>{content}</main>
     </>
   );

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import Dexie from 'dexie';
 import { syncEngine } from './sync.js';
+import { firstSyncFacts, downloadSize, firstSyncSentence } from './firstSync.js';
 
 /*
  * Why not Dexie's liveQuery: it re-runs a query only when a write touches a range the
@@ -75,4 +76,25 @@ export function useTicker(ms = 30_000) {
     const timer = setInterval(() => setTick((n) => n + 1), ms);
     return () => clearInterval(timer);
   }, [ms]);
+}
+
+/**
+ * Whether the first download is done, and if not the sentence to show instead of an
+ * empty state ("Downloading your caseload: 1,200 of 3,937"). `known` is false until
+ * the device has been asked (render nothing then, rather than a wrong "none").
+ */
+export function useFirstSync() {
+  const facts = useLive(firstSyncFacts, [], null);
+  const sync = useSyncState();
+  const [total, setTotal] = useState(null);
+  const incomplete = facts !== null && !facts.complete;
+  useEffect(() => {
+    if (incomplete && sync.online && total === null) setTotal(downloadSize(setTotal));
+  }, [incomplete, sync.online, total]);
+  if (facts === null) return { known: false, complete: false, sentence: '' };
+  return {
+    known: true,
+    complete: facts.complete,
+    sentence: facts.complete ? '' : firstSyncSentence({ ...facts, running: sync.running, online: sync.online, total }),
+  };
 }
