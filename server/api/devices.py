@@ -8,9 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from server import audit, auth, devices, records
+from server.clock import iso, utcnow
 from server.db import get_db, write_transaction
 from server.errors import not_found
-from server.clock import iso, utcnow
 from server.schemas.accounts import (
     DeviceSchema,
     DownloadSizeSchema,
