@@ -87,7 +87,7 @@ def started_visit(page: Page) -> None:
 
 def fall_answered(page: Page) -> None:
     answer(page, "Were you hurt?", "Yes")
-    answer(page, "Were you unable to get up on your own?", "No")
+    answer(page, "Could you get up on your own?", "Yes")
 
 
 Prepare = Callable[[Page], None] | None

@@ -25,7 +25,7 @@ function RevokeQuestion({ device, onConfirm, onCancel }) {
     <div class="confirm" role="group" aria-label={`Revoke ${device.name}?`}>
       <p>
         {lost
-          ? <strong>This device ({device.name}) has {changes(lost)} not yet sent. Revoking it wipes them: they are lost unless it syncs first.</strong>
+          ? <strong>{device.name} has {changes(lost)} not yet sent. Revoking it wipes them: they are lost unless it syncs first.</strong>
           : device.waiting_reported_at ? `${device.name} reported no unsent changes.` : `${device.name} has not reported its unsent changes: any it has would be lost.`}
       </p>
       <span class="actions">
