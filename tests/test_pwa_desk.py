@@ -249,7 +249,8 @@ def test_patient_wording_is_plain_and_answers_are_stored_right(
     page = device.new_page()
     sign_in(page, base, "patient1")
     expect(page.locator(".header__user")).to_have_text(display_name(app, "patient1"))
-    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('main')).fontSize)")
+    size = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('main')).fontSize)")
     assert size >= 20
     [user] = query(app, "SELECT patient_id FROM users WHERE username = 'patient1'")
     patient_id = user["patient_id"]
