@@ -21,6 +21,7 @@ from browser import (
     go,
     idb_meta,
     live_server,
+    make_conflict,
     new_device,
     query,
     records,
@@ -276,3 +277,83 @@ def north(app: Flask) -> str:
 def display_name(app: Flask, username: str) -> str:
     return str(query(app, "SELECT display_name FROM users WHERE username = ?",
                      username)[0]["display_name"])
+
+
+@SIZES
+def test_escalations_inbox_triage(chromium: Browser, server: tuple[Flask, str],
+                                  viewport: dict[str, int]) -> None:
+    app, base = server
+    device = new_device(chromium, viewport)
+    page = device.new_page()
+    sign_in(page, base, "coord.north")
+    go(page, "/escalations")
+    groups = page.locator("main section")
+    expect(groups.first).to_be_visible()
+    # Grouped per patient; the first group holds the most urgent escalation.
+    severities = ["emergency", "urgent", "routine"]
+    ranks = [min(severities.index(c.split("card--sev-")[1].split()[0])
+                 for c in group.locator("li.card").evaluate_all("els => els.map(e => e.className)"))
+             for group in groups.all()]
+    assert ranks == sorted(ranks), ranks
+    heads = [h.split(" (")[0] for h in groups.locator("h2").all_inner_texts()]
+    assert len(heads) == len(set(heads)), "one group per patient"
+    expect(page.locator("li.card").first).to_contain_text("Raised just now")
+
+    page.get_by_label("Severity").select_option("routine")
+    page.get_by_label("Reason").select_option("activation_low")
+    cards = page.locator("li.card")
+    expect(cards.first).to_be_visible()
+    assert set(cards.locator("h3").all_inner_texts()) == {"Low or falling activation"}
+    page.get_by_label("Raised").select_option("week")
+    expect(page.get_by_text("No escalations match.")).to_be_visible()
+    page.get_by_label("Raised").select_option("")
+    page.get_by_label("Reason").select_option("")
+    name = groups.first.locator("h2").inner_text().split(" (")[0]
+    page.get_by_label("Patient").fill(name.split()[0])
+    assert all(name.split()[0] in t for t in groups.locator("h2").all_inner_texts())
+
+    # Acknowledge two at once (offline: they go by sync).
+    page.get_by_label("Patient").fill("")
+    page.get_by_label("Severity").select_option("")
+    device.set_offline(True)
+    boxes = page.locator("li.card").get_by_role("checkbox")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    ids = [e["id"] for e in records(app, "escalation", status="open")]
+    page.get_by_role("button", name="Acknowledge 2 selected").click()
+    expect(page.get_by_text("Acknowledged 2 escalations.")).to_be_visible()
+    device.set_offline(False)
+    sync_now(page)
+    now_open = {e["id"] for e in records(app, "escalation", status="open")}
+    assert len(set(ids) - now_open) == 2
+    assert axe_violations(page) == []
+
+    # Each opens the patient's page.
+    first = page.locator("li.card").first
+    link = first.get_by_role("link").first
+    href = link.get_attribute("href")
+    link.click()
+    expect(page).to_have_url(re.compile(re.escape(str(href)) + "$"))
+    device.close()
+
+
+@SIZES
+def test_conflicts_show_who_changed_what_where_and_when(
+        chromium: Browser, server: tuple[Flask, str], viewport: dict[str, int]) -> None:
+    app, base = server
+    goal = [g for g in records(app, "goal") if g["patient_id"] in
+            {p["id"] for p in records(app, "patient", team_id=north(app))}][
+        0 if viewport is PHONE else 1]
+    make_conflict(app, goal)
+    device = new_device(chromium, viewport)
+    page = device.new_page()
+    sign_in(page, base, "coord.north")
+    go(page, "/conflicts")
+    card = page.get_by_role("listitem").filter(has_text="Walk to the corner shop").first
+    expect(card).to_contain_text(
+        f"{display_name(app, 'nurse.north2')} on tablet")  # the offline change
+    expect(card).to_contain_text(f"{display_name(app, 'nurse.north1')} on tablet")
+    expect(card.locator(".compare__who").first).to_contain_text(re.compile(r"\d\d:\d\d"))
+    expect(card.get_by_role("heading", level=2)).to_have_text("Goal: Title")
+    assert axe_violations(page) == []
+    device.close()
