@@ -101,8 +101,10 @@ SCREENS: list[tuple[str, str | None, str, Prepare]] = [
     ("coordinator-dashboard", "coord.north", "/dashboard", None),
     ("coordinator-escalations", "coord.north", "/escalations", None),
     ("coordinator-conflicts", "coord.north", "/conflicts", None),
+    ("coordinator-devices", "coord.north", "/devices", None),
     ("patient-my-goals", "patient2", "/me", None),
     ("patient-fall", "patient2", "/fall", fall_answered),
+    ("patient-reminders", "patient2", "/me/reminders", None),
 ]
 
 

@@ -44,7 +44,7 @@ export function StatusBar({ user }) {
           <span>{counts.conflicts} <span class="status__more">open </span>conflict{plural(counts.conflicts, '', 's')}</span>
         </a>
       ) : null}
-      <span class="status">Last sync: {formatRelative(state.lastSyncAt)}</span>
+      <span class="status status__when"><span class="status__more">Last sync: </span>{formatRelative(state.lastSyncAt)}</span>
       <button id="sync-now" type="button" class="button button--small" onClick={() => syncEngine.syncNow()} disabled={state.running}
         aria-describedby={state.updateRequired ? 'update-required' : undefined}>
         <Icon name="sync" />
