@@ -34,3 +34,18 @@ def test_a_conflict_says_who_made_each_change_when_and_on_which_device(app, clie
     outsider = login(client, make_user(app, "nurse", teams=(make_team(app),)).username)
     assert outsider.get(f"/api/v1/conflicts/{conflict_id}/changes").status_code == 404
     assert second.get("/api/v1/conflicts/nope/changes").status_code == 404
+
+
+def test_every_record_field_has_a_label_for_people():
+    """One label table for the whole app (pwa/src/lib/labels.js FIELD): no field a
+    conflict, a correction or an error can name appears raw ("Tug seconds")."""
+    import re
+    from pathlib import Path
+
+    from server.schemas.record_schemas import SCHEMAS
+
+    source = (Path(__file__).parents[1] / "pwa" / "src" / "lib" / "labels.js").read_text()
+    table = source.split("export const FIELD = {", 1)[1].split("};", 1)[0]
+    labelled = set(re.findall(r"\b([a-z][a-z0-9_]*): '", table))
+    fields = {name for schema in SCHEMAS.values() for name in schema._declared_fields}
+    assert fields - labelled == set()

@@ -83,11 +83,15 @@ export const FIELD = {
   resolved_by: 'Resolved by', review_date: 'Review date', risk_profiling_opt_out: 'Opted out of risk profiling',
   rule: 'Reason', scheduled_end: 'Scheduled end', scheduled_start: 'Scheduled start', score: 'Score',
   severity: 'Severity', sex: 'Sex', sharing_objection: 'Objects to sharing', short_fes_i: 'Short FES-I total',
-  signed_at: 'Signed at', source: 'Source', start_date: 'Start date', started_at: 'Started at', status: 'Status',
+  signed_at: 'Signed at', source: 'Source', source_entity: 'Raised by record type', source_id: 'Raised by record',
+  source_level: 'Level given by the tool', start_date: 'Start date', started_at: 'Started at', status: 'Status',
   team_id: 'Team', text: 'Text', time_of_day: 'Time', times_per_week: 'Times a week', timezone: 'Time zone',
   title: 'Title', tug_seconds: 'Timed Up and Go (seconds)', unable_to_get_up: 'Could not get up without help',
   visit_id: 'Visit', visit_type: 'Visit type', void_reason: 'Reason it was entered in error',
   worried_about_falling: 'Worried about falling',
+  // Worked out by the server (shown, never edited).
+  risk_level: 'Falls risk', reasons: 'Reasons', recommended_actions: 'Recommended actions', fes_i_band: 'Concern about falling',
+  rules_version: 'Rules version', level: 'Activation level', level_mismatch: 'Level differs from the tool', signed_by: 'Signed by',
 };
 
 /** A field's name for people: from FIELD; an unknown code still reads as words, never raw. */
