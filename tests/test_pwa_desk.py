@@ -297,7 +297,8 @@ def test_escalations_inbox_triage(chromium: Browser, server: tuple[Flask, str],
     assert ranks == sorted(ranks), ranks
     heads = [h.split(" (")[0] for h in groups.locator("h2").all_inner_texts()]
     assert len(heads) == len(set(heads)), "one group per patient"
-    expect(page.locator("li.card").first).to_contain_text("Raised just now")
+    expect(page.locator("li.card").first).to_contain_text(
+        re.compile(r"Raised (just now|\d+ minutes? ago) · (nobody notified yet|notified )"))
 
     page.get_by_label("Severity").select_option("routine")
     page.get_by_label("Reason").select_option("activation_low")

@@ -9,7 +9,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Page, Empty, Notice } from '../../components/Page.jsx';
 import { TextField } from '../../components/fields.jsx';
-import { useLive } from '../../lib/hooks.js';
+import { useLive, useSyncState } from '../../lib/hooks.js';
 import { all } from '../../lib/queries.js';
 import { api, ApiError, NetworkError } from '../../lib/api.js';
 import { syncEngine } from '../../lib/sync.js';
@@ -29,11 +29,13 @@ function describeChange(side, fallback) {
   return `${who}${where}${side.at ? `, ${formatDateTime(side.at)}` : ''}`;
 }
 
+/** Asked again when the device comes back online (offline the ids say only "you"). */
 function useConflictChanges(id) {
+  const { online } = useSyncState();
   const [changes, setChanges] = useState(null);
   useEffect(() => {
-    api(`/conflicts/${id}/changes`).then(setChanges).catch(() => setChanges(null));
-  }, [id]);
+    if (online && !changes) api(`/conflicts/${id}/changes`).then(setChanges).catch(() => {});
+  }, [id, online]);
   return changes;
 }
 

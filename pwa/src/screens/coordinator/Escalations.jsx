@@ -98,7 +98,7 @@ function EscalationCard({ e, patient, canAct, selected, onSelect, onMessage }) {
       {canAct && e.data.status !== 'resolved' ? (
         <div class="actions">
           {onSelect && e.data.status === 'open' ? (
-            <Checkbox label={<>Select<span class="visually-hidden">: {title}, {name}</span></>} checked={selected} onInput={onSelect} />
+            <Checkbox label={<>Select<span class="visually-hidden"> {title} for {name}</span></>} checked={selected} onInput={onSelect} />
           ) : null}
           {e.data.status === 'open' ? (
             <button type="button" class="button" onClick={async () => { await updateRecord('escalation', e.id, { status: 'acknowledged' }); onMessage(`Acknowledged: ${title}.`); }}>
