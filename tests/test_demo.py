@@ -80,3 +80,34 @@ def test_demo_gives_a_coordinator_a_working_day(app):
     assert any(line.split()[:2] == ["carer1", "carer"] and "(North Locality)" in line
                for line in lines)
     assert any(line.split() == ["nurse.south1", "nurse", "South", "Locality"] for line in lines)
+
+
+def test_doorstep_demo_prints_the_logins_every_time(tmp_path, monkeypatch):
+    """`make run` runs `doorstep demo` on each start: the logins (with team and patient)
+    are printed also when the data is there already."""
+    from click.testing import CliRunner
+
+    from server import cli
+
+    monkeypatch.setenv("DOORSTEP_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("DOORSTEP_PASSWORD_HASH_MEMORY_KIB", "256")
+    monkeypatch.setenv("DOORSTEP_PASSWORD_HASH_TIME_COST", "1")
+    first = CliRunner().invoke(cli.main, ["demo", "--patients", "6"], catch_exceptions=False)
+    again = CliRunner().invoke(cli.main, ["demo", "--patients", "6"], catch_exceptions=False)
+    assert "demo data not added" in again.output
+    for output in (first.output, again.output):
+        assert f"password {demo.PASSWORD}" in output
+        lines = {line.split()[0]: line for line in output.splitlines() if line.startswith("  ")}
+        assert "North Locality" in lines["nurse.north1"]
+        assert lines["patient1"].split()[1:3] == ["patient", "is"]
+        assert "(North Locality)" in lines["carer1"]
+
+
+def test_make_run_starts_the_scheduler_beside_the_server():
+    """One command; the scheduler stops with the server (EXIT trap)."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "doorstep scheduler &" in recipe and "trap 'kill $$scheduler" in recipe
+    assert "doorstep serve --host $(HOST) --port $(PORT)" in recipe
