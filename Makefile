@@ -11,12 +11,16 @@ PORT ?= 5000
 
 .PHONY: run test setup pwa browser lint bench clean
 
+# The scheduler (reminders, escalation rules and notices) runs beside the web server in
+# one command; Ctrl-C stops the server, and the EXIT trap stops the scheduler with it.
 run: setup pwa
 	$(BIN)/doorstep init
 	$(BIN)/doorstep demo
 	@echo ""
 	@echo "Doorstep is starting on http://$(HOST):$(PORT)/ — log in with a demo login above."
-	$(BIN)/doorstep serve --host $(HOST) --port $(PORT)
+	@$(BIN)/doorstep scheduler & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; trap 'exit 130' INT TERM; \
+	  $(BIN)/doorstep serve --host $(HOST) --port $(PORT)
 
 test: setup pwa browser lint
 	cd pwa && npm test

@@ -93,12 +93,13 @@ def demo(patients: int) -> None:
     app = _app()
     with app.app_context():
         logins = demo_data.seed(patients=patients)
+        lines = demo_data.login_lines(db.get_db())
     if logins is None:
         click.echo("The database already has users: demo data not added.")
-        return
-    click.echo("Demo logins (synthetic data, NHS test numbers 999…):")
-    for username, role, password in logins:
-        click.echo(f"  {role:<12} {username:<12} password: {password}")
+    if lines:
+        click.echo(f"Demo logins (synthetic data, NHS test numbers 999…), password "
+                   f"{demo_data.PASSWORD} for each:")
+        click.echo("\n".join(lines))
 
 
 @main.group()

@@ -6,20 +6,30 @@ risk level, activation scores over time, goals with logs, reminders, and carers 
 some patients. Everything is written through the sync engine as the server, so validation,
 derived fields, audit and escalation rules apply exactly as for real data.
 Deterministic (seeded), so screenshots and demos look the same each time.
+
+The history is written at once, so the rules that judge *when* data arrived would take
+every past visit as synced weeks late: the late-sync rule is held off while history is
+written, and a few genuinely late visits follow. Older findings are then resolved by the
+team's co-ordinator, so the inbox starts with a handful of open escalations of each kind.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server import accounts, db, records
+from flask import current_app
+
+from server import accounts, db, escalation_jobs, records
 from server.clinical.nhs_number import check_digit
 from server.clock import utcnow
-from sync.registry import SYSTEM
+from sync.apply import apply_mutation
+from sync.protocol import Mutation
+from sync.registry import SYSTEM, Actor
 
 PASSWORD = "doorstep-demo"  # demo only; staff passwords need ≥ 10 characters
 LONDON = ZoneInfo("Europe/London")
@@ -63,6 +73,11 @@ def nhs_test_number(n: int) -> str:
         n += 1_000_000 // 7  # jump to another candidate deterministically
 
 
+# Patients 1 and 2 (North Locality, nurse.north1's team) get their own account and a carer.
+FAMILY_PATIENTS = (1, 2)
+OPEN_PER_RULE = 3  # open escalations left per team and rule; older ones are resolved
+
+
 def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, str]] | None:
     """Fill an empty database; returns the demo logins, or None if users exist already."""
     conn = db.get_db()
@@ -80,17 +95,128 @@ def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, 
                 team_ids=(teams[team],) if team else ())
         logins = [(u, role, PASSWORD) for u, role, _, _ in STAFF]
         writer = _Writer(conn)
-        for n in range(patients):
-            team_name = "North Locality" if n % 3 else "South Locality"
-            nurses = [u for u in staff.values()
-                      if u.role == "nurse" and teams[team_name] in u.team_ids]
-            coordinator = next(u for u in staff.values()
-                               if u.role == "coordinator" and teams[team_name] in u.team_ids)
-            patient_id = _patient(writer, rng, n, teams[team_name], coordinator.id)
-            _history(writer, rng, patient_id, nurses, today)
-            if n in (0, 1):  # two patients with their own accounts and a carer
-                logins += _family(conn, writer, n, patient_id)
+        team_patients: dict[str, list[str]] = {name: [] for name in teams}
+        late_sync_hours = current_app.config["ESCALATION_LATE_SYNC_HOURS"]
+        current_app.config["ESCALATION_LATE_SYNC_HOURS"] = 10 ** 6  # history is not late
+        try:
+            for n in range(patients):
+                team_name = _team_of(n)
+                coordinator = next(u for u in staff.values() if u.role == "coordinator"
+                                   and teams[team_name] in u.team_ids)
+                patient_id = _patient(writer, rng, n, teams[team_name], coordinator.id)
+                _history(writer, rng, patient_id, _nurses(staff, teams[team_name]), today)
+                team_patients[team_name].append(patient_id)
+                if n in FAMILY_PATIENTS:
+                    logins += _family(conn, writer, n, patient_id, staff["nurse.north1"], today)
+        finally:
+            current_app.config["ESCALATION_LATE_SYNC_HOURS"] = late_sync_hours
+        for team_name, ids in team_patients.items():
+            if ids:
+                _recent_events(writer, rng, ids, _nurses(staff, teams[team_name]), today)
+    now = utcnow()
+    escalation_jobs.run_escalation_rules(current_app, now)  # missed visits, lapsed goals
+    with db.write_transaction(conn):
+        for coordinator in (u for u in staff.values() if u.role == "coordinator"):
+            _triaged_before(conn, coordinator)
     return logins
+
+
+def login_lines(conn: Any) -> list[str]:
+    """The demo logins still in the database, with each one's team and patient: printed
+    by ``doorstep demo`` every time, so the demo never needs the first run's output."""
+    demo_names = {u for u, _, _, _ in STAFF}
+    lines = []
+    for user_id, username, role, patient_id in conn.execute(
+            "SELECT id, username, role, patient_id FROM users ORDER BY role, username"):
+        if username not in demo_names and not (
+                role in ("patient", "carer") and username.startswith(role)):
+            continue
+        teams = [r[0] for r in conn.execute(
+            "SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id"
+            " WHERE m.user_id = ? ORDER BY t.name", (user_id,))]
+        if role == "carer":
+            patient_id = next((r[0] for r in conn.execute(
+                "SELECT patient_id FROM records WHERE entity = 'carer_link' AND deleted = 0"
+                " AND json_extract(data, '$.carer_user_id') = ?", (user_id,))), None)
+        about = ", ".join(teams) or ("all teams" if role == "admin" else "")
+        if patient_id:
+            about = _patient_words(conn, patient_id, role)
+        lines.append(f"  {username:<13} {role:<12} {about}")
+    return lines
+
+
+def _patient_words(conn: Any, patient_id: str, role: str) -> str:
+    row = conn.execute("SELECT data FROM records WHERE entity = 'patient' AND id = ?",
+                       (patient_id,)).fetchone()
+    if row is None:
+        return ""
+    data = json.loads(row[0])
+    team = conn.execute("SELECT name FROM teams WHERE id = ?", (data["team_id"],)).fetchone()
+    who = "is" if role == "patient" else "cares for"
+    return f"{who} {data['given_name']} {data['family_name']} ({team[0] if team else '-'})"
+
+
+def _team_of(n: int) -> str:
+    return "North Locality" if n % 3 else "South Locality"
+
+
+def _nurses(staff: dict[str, accounts.User], team_id: str) -> list[accounts.User]:
+    return [u for u in staff.values() if u.role == "nurse" and team_id in u.team_ids]
+
+
+def _as(user: accounts.User) -> Actor:
+    return Actor(user_id=user.id, role=user.role, client_id=f"demo-{user.username}",
+                 team_ids=frozenset(user.team_ids))
+
+
+def _write_as(conn: Any, user: accounts.User, entity: str, record_id: str, op: str,
+              fields: dict[str, Any]) -> None:
+    """A change made by a person (their stamps, their audit trail), as if synced."""
+    apply_mutation(records.store(conn), records.registry(), _as(user),
+                   Mutation(entity, record_id, op, fields, base_version=None))
+
+
+def _recent_events(write: _Writer, rng: random.Random, patient_ids: list[str],
+                   nurses: list[accounts.User], today: date) -> None:
+    """What gives a co-ordinator something to do: upcoming visits for every nurse, a visit
+    synced late, one not recorded (missed), a goal not logged for 10 days, falls reported
+    by patients' households, and addenda on signed visits."""
+    for i, nurse in enumerate(nurses):
+        for offset, hour in ((0, 9 + i), (0, 13 + i), (1, 10 + i), (2, 11 + i)):
+            day = today + timedelta(days=offset)
+            write("visit", {
+                "patient_id": patient_ids[(i * 4 + offset + hour) % len(patient_ids)],
+                "assigned_to": nurse.id, "scheduled_start": _at(day, hour),
+                "scheduled_end": _at(day, hour, 45), "visit_type": rng.choice(VISIT_TYPES),
+                "status": "scheduled"})
+    two_days_ago, yesterday = today - timedelta(days=2), today - timedelta(days=1)
+    write("visit", {
+        "patient_id": patient_ids[0], "assigned_to": nurses[0].id,
+        "scheduled_start": _at(two_days_ago, 9), "scheduled_end": _at(two_days_ago, 9, 45),
+        "visit_type": "wound_care", "status": "completed", "started_at": _at(two_days_ago, 9, 5),
+        "ended_at": _at(two_days_ago, 9, 40), "notes": "Dressing changed.",
+        "interventions": ["wound_care"], "signed_at": _at(two_days_ago, 9, 42)})
+    write("visit", {
+        "patient_id": patient_ids[-1], "assigned_to": nurses[-1].id,
+        "scheduled_start": _at(yesterday, 14), "scheduled_end": _at(yesterday, 14, 45),
+        "visit_type": "medication", "status": "scheduled"})
+    goal_id = write("goal", {
+        "patient_id": patient_ids[1 % len(patient_ids)], "title": "Walk to the garden gate",
+        "times_per_week": 3, "start_date": (today - timedelta(days=21)).isoformat(),
+        "review_date": (today + timedelta(days=21)).isoformat(), "status": "active"})
+    write("goal_log", {"patient_id": patient_ids[1 % len(patient_ids)], "goal_id": goal_id,
+                       "date": (today - timedelta(days=10)).isoformat(), "done": True})
+    for n, patient_id in enumerate(patient_ids[2:4]):
+        write("self_report", {
+            "patient_id": patient_id, "kind": "fall", "happened_at": _at(yesterday, 18 + n),
+            "injured": n == 0, "unable_to_get_up": False,
+            "details": "Slipped getting out of the chair." if n == 0 else "Tripped on the rug."})
+    for visit_id, patient_id in write.conn.execute(
+            "SELECT id, patient_id FROM records WHERE entity = 'visit' AND patient_id IN (?, ?)"
+            " AND json_extract(data, '$.signed_at') IS NOT NULL ORDER BY id LIMIT 3",
+            (patient_ids[0], patient_ids[-1])).fetchall():
+        write("visit_addendum", {"visit_id": visit_id, "patient_id": patient_id,
+                                 "text": "GP informed by phone after the visit."})
 
 
 class _Writer:
@@ -196,14 +322,34 @@ def _history(write: _Writer, rng: random.Random, patient_id: str,
                                    "done": rng.random() < 0.85})
 
 
-def _family(conn: Any, write: _Writer, n: int, patient_id: str) -> list[tuple[str, str, str]]:
-    """A patient account and a carer account with an active link."""
-    patient_user = accounts.create_user(
-        conn, username=f"patient{n + 1}", password=PASSWORD, role="patient",
-        display_name=f"Demo patient {n + 1}", patient_id=patient_id)
+def _triaged_before(conn: Any, coordinator: accounts.User) -> None:
+    """Resolve all but the newest few open escalations per rule of the co-ordinator's
+    team: earlier weeks' work, done (their name on it, through the engine)."""
+    rows = conn.execute(
+        "SELECT id, json_extract(data, '$.rule') FROM records WHERE entity = 'escalation'"
+        " AND deleted = 0 AND json_extract(data, '$.status') = 'open'"
+        " AND json_extract(data, '$.team_id') IN (SELECT team_id FROM team_members"
+        "   WHERE user_id = ?) ORDER BY seq DESC", (coordinator.id,)).fetchall()
+    kept: dict[str, int] = {}
+    for escalation_id, rule in rows:
+        kept[rule] = kept.get(rule, 0) + 1
+        if kept[rule] > OPEN_PER_RULE:
+            _write_as(conn, coordinator, "escalation", escalation_id, "update", {
+                "status": "resolved", "resolution_note": "Reviewed at the team meeting."})
+
+
+def _family(conn: Any, write: _Writer, n: int, patient_id: str, nurse: accounts.User,
+            today: date) -> list[tuple[str, str, str]]:
+    """A patient account and a carer account with an active link, and visits from the
+    team's first nurse (today and later this week)."""
+    person = json.loads(conn.execute("SELECT data FROM records WHERE id = ?",
+                                     (patient_id,)).fetchone()[0])
+    patient_user = accounts.create_user(  # their own name in the app's header
+        conn, username=f"patient{n}", password=PASSWORD, role="patient",
+        display_name=f"{person['given_name']} {person['family_name']}", patient_id=patient_id)
     carer = accounts.create_user(
-        conn, username=f"carer{n + 1}", password=PASSWORD, role="carer",
-        display_name=f"Demo carer {n + 1}")
+        conn, username=f"carer{n}", password=PASSWORD, role="carer",
+        display_name=f"{('Susan', 'Janet')[n % 2]} {person['family_name']}")
     write("carer_link", {"patient_id": patient_id, "carer_user_id": carer.id,
                          "relationship": "daughter", "consent_basis": "patient_consent",
                          "active": True})
@@ -213,4 +359,16 @@ def _family(conn: Any, write: _Writer, n: int, patient_id: str) -> list[tuple[st
         "time_of_day": "10:30", "days_of_week": [1, 2, 3, 4, 5, 6, 7],
         "timezone": "Europe/London", "start_date": utcnow().date().isoformat(),
         "active": True})
+    for offset, hour in ((0, 15), (3, 10)):
+        day = today + timedelta(days=offset)
+        write("visit", {"patient_id": patient_id, "assigned_to": nurse.id,
+                        "scheduled_start": _at(day, hour + n),
+                        "scheduled_end": _at(day, hour + n, 45),
+                        "visit_type": "review", "status": "scheduled"})
+    if n == FAMILY_PATIENTS[1]:  # patient1 stays without one: tests report its first fall
+        yesterday = today - timedelta(days=1)
+        _write_as(conn, carer, "self_report", str(uuid.uuid4()), "create", {
+            "patient_id": patient_id, "kind": "fall", "happened_at": _at(yesterday, 20),
+            "injured": False, "unable_to_get_up": False,
+            "details": "Found on the floor by the bed."})
     return [(patient_user.username, "patient", PASSWORD), (carer.username, "carer", PASSWORD)]

@@ -7,6 +7,7 @@ may fetch and that revocation destroys.
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 from collections.abc import Mapping
@@ -17,7 +18,8 @@ from sync.registry import Actor
 
 _SELECT = (
     "SELECT d.client_id, d.user_id, u.username, d.name, d.created_at, d.last_seen_at,"
-    " d.revoked_at FROM devices d JOIN users u ON u.id = d.user_id"
+    " d.revoked_at, d.waiting_changes, d.oldest_waiting_at, d.waiting_reported_at"
+    " FROM devices d JOIN users u ON u.id = d.user_id"
 )
 _TEAM_USERS = (
     "SELECT m.user_id FROM team_members m WHERE m.team_id IN"
@@ -39,6 +41,27 @@ def manageable(conn: sqlite3.Connection, actor: Actor) -> list[dict[str, Any]]:
             f"{_SELECT} WHERE d.user_id = ? ORDER BY d.created_at", (actor.user_id,)
         )
     return [dict(row) for row in rows]
+
+
+def report_waiting(conn: sqlite3.Connection, client_id: str, waiting: int,
+                   oldest_at: str | None, now: str) -> None:
+    """Store what the signed-in device says it has not sent yet (its outbox)."""
+    conn.execute(
+        "UPDATE devices SET waiting_changes = ?, oldest_waiting_at = ?,"
+        " waiting_reported_at = ? WHERE client_id = ?",
+        (waiting, oldest_at if waiting else None, now, client_id),
+    )
+
+
+def download_size(conn: sqlite3.Connection, patient_ids: frozenset[str]) -> int:
+    """About how many records a first sync of these patients brings (live records; a
+    role that sees fewer of each patient's records gets fewer): for its progress line."""
+    row = conn.execute(
+        "SELECT count(*) FROM records WHERE deleted = 0"
+        " AND patient_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(patient_ids)),),
+    ).fetchone()
+    return int(row[0])
 
 
 def may_revoke(conn: sqlite3.Connection, actor: Actor, client_id: str) -> bool:

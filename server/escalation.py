@@ -164,7 +164,7 @@ def raise_escalation(writer: Writer, finding: Finding, now: datetime,
             "patient_id": finding.patient_id, "team_id": patient["team_id"],
             "rule": finding.rule, "severity": finding.severity, "reason": finding.reason,
             "source_entity": finding.source_entity, "source_id": finding.source_id,
-            "status": "open", "occurrences": 1,
+            "status": "open", "occurrences": 1, "raised_at": iso(now), "notified_at": None,
             "acknowledged_by": None, "acknowledged_at": None,
             "resolved_by": None, "resolved_at": None, "resolution_note": None,
         }, base_version=None))

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_app_context
 
 from server import access, db, notify, records, vapid
 from server.clock import iso, utcnow
@@ -329,6 +329,21 @@ def send_claimed(conn: sqlite3.Connection, pusher: notify.Pusher, claimed: Seque
             " WHERE id = ? AND status = 'claimed' AND claimed_by = ?",
             updates,
         )
+        _stamp_notified(conn, [e for e in claimed if tally[e.escalation_id][1]], now)
+
+
+def _stamp_notified(conn: sqlite3.Connection, notified: Sequence[Claimed], now: datetime) -> None:
+    """``notified_at`` on each escalation a notice reached: the inbox shows "notified 20
+    minutes ago" offline (the delivery log itself never leaves the server)."""
+    if not notified:
+        return
+    from server.entities import build_registry  # the app's registry needs an app context
+
+    registry = records.registry() if has_app_context() else build_registry()
+    writer = SystemWriter(SqliteStore(conn, clock=lambda: now), registry)
+    for entry in notified:
+        writer.apply(Mutation("escalation", entry.escalation_id, "update",
+                              {"notified_at": iso(now)}, base_version=None))
 
 
 def send_due(conn: sqlite3.Connection, pusher: notify.Pusher, now: datetime,

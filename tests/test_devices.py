@@ -53,3 +53,46 @@ def test_admin_may_revoke_any_device(app, client):
     assert admin.post(f"/api/v1/devices/{nurse.client_id}/revoke",
                       json={"reason": "reported stolen"}).status_code == 204
     assert nurse.get("/api/v1/me").status_code == 401
+
+
+def test_a_device_reports_its_waiting_changes_and_its_coordinator_sees_them(app, client):
+    team = make_team(app)
+    nurse = login(client, make_user(app, "nurse", teams=(team,)).username, device="Tablet")
+    coordinator = login(client, make_user(app, "coordinator", teams=(team,)).username)
+    response = nurse.client.put("/api/v1/devices/current/waiting", headers=nurse.headers(),
+                                json={"waiting": 4, "oldest_at": "2026-11-24T08:10:00+00:00"})
+    assert response.status_code == 204
+    [tablet] = [d for d in coordinator.get("/api/v1/devices").json
+                if d["client_id"] == nurse.client_id]
+    assert tablet["waiting_changes"] == 4
+    assert tablet["oldest_waiting_at"].startswith("2026-11-24T08:10:00")
+    assert tablet["waiting_reported_at"].startswith("2026-11-24T09:00")
+    nurse.client.put("/api/v1/devices/current/waiting", headers=nurse.headers(),
+                     json={"waiting": 0, "oldest_at": None})
+    [tablet] = [d for d in nurse.get("/api/v1/devices").json if d["name"] == "Tablet"]
+    assert (tablet["waiting_changes"], tablet["oldest_waiting_at"]) == (0, None)
+
+
+def test_a_waiting_changes_report_is_checked(app, client):
+    nurse = login(client, make_user(app).username)
+    for body in ({"waiting": -1}, {"waiting": "4"}, {}, {"waiting": 1, "oldest_at": "soon"},
+                 {"waiting": 1, "oldest_at": "2026-11-24T08:10:00"}):
+        response = nurse.client.put("/api/v1/devices/current/waiting",
+                                    headers=nurse.headers(), json=body)
+        assert response.status_code == 422, body
+        assert set(response.json) == {"code", "status", "message", "errors"}
+    assert client.put("/api/v1/devices/current/waiting", json={"waiting": 1}).status_code == 401
+
+
+def test_download_size_counts_the_records_a_first_sync_brings(app, client):
+    from conftest import make_patient, make_record
+
+    team, other = make_team(app), make_team(app)
+    mine = make_patient(app, team)
+    make_record(app, "goal", {"patient_id": mine, "title": "Walk", "times_per_week": 3,
+                              "start_date": "2026-11-01", "status": "active"})
+    make_patient(app, other)
+    nurse = login(client, make_user(app, "nurse", teams=(team,)).username)
+    response = nurse.get("/api/v1/devices/current/download-size")
+    assert response.status_code == 200
+    assert response.json == {"records": 2}  # the patient and their goal, not the other team

@@ -171,6 +171,17 @@ def test_with_no_subscription_the_notice_is_recorded_and_not_retried(app, pusher
     assert [r["status"] for r in notices(app) if r["kind"] == "opened"] == ["no_recipients"]
 
 
+def test_the_escalation_record_says_when_it_was_raised_and_last_notified(
+        app, pusher, world):
+    """The inbox shows both offline, so they are on the synced record (issue 14)."""
+    make_record(app, "self_report", fall(world["patient"]))
+    [esc] = escalations(app)
+    assert esc["raised_at"] and esc["notified_at"] is None
+    send(app, pusher, NOW)
+    [esc] = escalations(app)
+    assert esc["notified_at"] == NOW.isoformat(timespec="microseconds")
+
+
 def test_notices_of_a_patient_deleted_meanwhile_are_cancelled(app, push_service, pusher, world):
     make_record(app, "self_report", fall(world["patient"]))
     write(app, "patient", {}, world["patient"], op="delete")

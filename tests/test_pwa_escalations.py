@@ -55,7 +55,7 @@ def test_a_carers_fall_report_with_injury_reaches_the_coordinators_screen(
     name = f"{patient['given_name']} {patient['family_name']}"
     coordinator = new_device(chromium)
     desk = coordinator.new_page()
-    sign_in(desk, base, "coord.south")
+    sign_in(desk, base, "coord.north")  # patient1 is on the first nurse's team (demo)
     desk.get_by_role("navigation", name="Main").get_by_role("link", name="Escalations").click()
     expect(desk.get_by_role("heading", name="Escalations", exact=True)).to_be_visible()
     reported = desk.get_by_role("listitem").filter(
@@ -68,7 +68,8 @@ def test_a_carers_fall_report_with_injury_reaches_the_coordinators_screen(
     phone.get_by_role("link", name="Report a fall").click()
     expect(phone.get_by_text("If you are hurt or cannot get up, call 999.")).to_be_visible()
     answer(phone, f"Was {patient['given_name']} hurt?", "Yes")
-    answer(phone, f"Was {patient['given_name']} unable to get up on their own?", "No")
+    # Asked without a double negative; "Yes" is stored as unable_to_get_up false.
+    answer(phone, f"Could {patient['given_name']} get up on their own?", "Yes")
     phone.get_by_label("What happened? (optional)").fill("Slipped in the bathroom, cut to arm.")
     phone.get_by_role("button", name="Tell my care team").click()
     expect(phone.get_by_text("Saved and being sent to the care team now.")).to_be_visible()

@@ -87,11 +87,13 @@ def test_first_sync_shows_progress_then_lists_the_caseload(
 
     progress = page.evaluate("window.__progress")
     assert progress, "the first sync showed no progress"
-    counts = [int(re.match(r"Downloading: ([\d,]+) records received", line)[1].replace(",", ""))
-              for line in progress]
-    assert counts[0] == 25 and progress[0].endswith("more to come…"), progress
-    assert len(counts) >= 3 and counts == sorted(set(counts)), progress
-    assert not progress[-1].endswith("more to come…")
+    # "Downloading your caseload: 25 of 117" (issue 14: N of the download's size).
+    assert all(line.startswith("Downloading your caseload") for line in progress), progress
+    lines = [m for line in progress
+             if (m := re.fullmatch(r"Downloading your caseload: ([\d,]+) of ([\d,]+)", line))]
+    counts = [int(m[1].replace(",", "")) for m in lines]
+    assert {m[2] for m in lines} == {f"{idb_count(page, 'records'):,}"}, progress
+    assert 25 in counts and len(set(counts) - {0}) >= 3 and counts == sorted(counts), progress
     assert counts[-1] == idb_count(page, "records")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Caseload").click()

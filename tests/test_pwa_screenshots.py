@@ -88,7 +88,7 @@ def started_visit(page: Page) -> None:
 
 def fall_answered(page: Page) -> None:
     answer(page, "Were you hurt?", "Yes")
-    answer(page, "Were you unable to get up on your own?", "No")
+    answer(page, "Could you get up on your own?", "Yes")
 
 
 Prepare = Callable[[Page], None] | None
@@ -102,8 +102,10 @@ SCREENS: list[tuple[str, str | None, str, Prepare]] = [
     ("coordinator-dashboard", "coord.north", "/dashboard", None),
     ("coordinator-escalations", "coord.north", "/escalations", None),
     ("coordinator-conflicts", "coord.north", "/conflicts", None),
+    ("coordinator-devices", "coord.north", "/devices", None),
     ("patient-my-goals", "patient2", "/me", None),
     ("patient-fall", "patient2", "/fall", fall_answered),
+    ("patient-reminders", "patient2", "/me/reminders", None),
 ]
 
 

@@ -14,6 +14,7 @@ import { ROUTES, NAV, HOME } from './routes.js';
 import { Login } from './screens/Login.jsx';
 import { Enrol } from './screens/Enrol.jsx';
 import { Report } from './screens/me/Report.jsx';
+import { reportAfterEachSync } from './lib/deviceReport.js';
 
 const PUBLIC = { '/login': Login, '/enrol': Enrol };
 
@@ -37,7 +38,6 @@ function Header({ user }) {
           </ul>
         </nav>
       ) : null}
-      {user ? <StatusBar /> : null}
     </header>
   );
 }
@@ -80,7 +80,8 @@ export function App() {
     if (!user) return undefined;
     syncEngine.start();
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
-    return () => syncEngine.stop();
+    const stopReporting = reportAfterEachSync();
+    return () => { stopReporting(); syncEngine.stop(); };
   }, [user && user.id]);
 
   if (user === undefined) return <main id="main" class="main"><p class="page">Loading…</p></main>;
@@ -106,6 +107,7 @@ export function App() {
   return (
     <>
       <Header user={user} />
+      {user ? <StatusBar user={user} /> : null}
       <main id="main" class={large ? 'main main--large' : 'main'}>
         {switched ? <Notice kind="warning">Someone else signed in on this device in another tab, so this tab now shows their work. Anything you had not saved here was not kept.</Notice> : null}
         {content}

@@ -9,10 +9,18 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server import audit, auth, devices
+from server import audit, auth, devices, records
+from server.clock import iso, utcnow
 from server.db import get_db, write_transaction
 from server.errors import not_found
-from server.schemas.accounts import DeviceSchema, DeviceSecretSchema, RevokeSchema
+from server.schemas.accounts import (
+    DeviceSchema,
+    DeviceSecretSchema,
+    DownloadSizeSchema,
+    RevokeSchema,
+    WaitingChangesSchema,
+)
+from sync.scope import visible_patient_ids
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Devices")
 
@@ -57,3 +65,28 @@ class DeviceSecret(MethodView):
             "secret": base64.urlsafe_b64encode(secret).rstrip(b"=").decode(),
             **devices.lock_policy(current_app.config, actor.role),
         }
+
+
+@blp.route("/devices/current/waiting")
+class DeviceWaitingChanges(MethodView):
+    @blp.arguments(WaitingChangesSchema)
+    @blp.response(204)
+    def put(self, body: dict[str, Any]) -> None:
+        """This device's unsent changes (sent after each sync), shown before a revoke"""
+        actor = auth.current_actor()
+        oldest = body["oldest_at"]
+        conn = get_db()
+        with write_transaction(conn):
+            devices.report_waiting(conn, actor.client_id, body["waiting"],
+                                   iso(oldest) if oldest else None, iso(utcnow()))
+
+
+@blp.route("/devices/current/download-size")
+class DeviceDownloadSize(MethodView):
+    @blp.response(200, DownloadSizeSchema)
+    def get(self) -> dict[str, int]:
+        """About how many records this device's first sync downloads (progress: N of M)"""
+        conn = get_db()
+        patients = visible_patient_ids(records.store(conn), records.registry(),
+                                       auth.current_actor())
+        return {"records": devices.download_size(conn, patients)}

@@ -76,6 +76,21 @@ class DeviceSchema(Schema):
     created_at = fields.String()
     last_seen_at = fields.String()
     revoked_at = fields.String(allow_none=True)
+    waiting_changes = fields.Integer()
+    oldest_waiting_at = fields.String(allow_none=True)
+    waiting_reported_at = fields.String(allow_none=True)
+
+
+class WaitingChangesSchema(Schema):
+    """A device's own report of its outbox: how many changes wait, since when."""
+
+    waiting = fields.Integer(required=True, strict=True,
+                             validate=validate.Range(min=0, max=1_000_000))
+    oldest_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class DownloadSizeSchema(Schema):
+    records = fields.Integer()
 
 
 class DeviceSecretSchema(Schema):

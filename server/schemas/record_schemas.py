@@ -196,6 +196,8 @@ class EscalationSchema(RecordSchema):
     resolved_by = optional(f.Identifier)
     resolved_at = optional(f.DateTime)
     resolution_note = optional(f.Text, max_length=1000, blank=True)
+    raised_at = optional(f.DateTime)  # first raised (occurrences add to it)
+    notified_at = optional(f.DateTime)  # last notice delivered to someone
 
 
 SCHEMAS: dict[str, type[RecordSchema]] = {

@@ -3,6 +3,7 @@
  * readers announce it) and sets the document title.
  */
 import { useEffect, useRef } from 'preact/hooks';
+import { useFirstSync } from '../lib/hooks.js';
 
 export function Page({ title, lead, actions, children, wide = false }) {
   const heading = useRef(null);
@@ -33,8 +34,16 @@ export function Section({ title, children, id, level = 2 }) {
   );
 }
 
-export function Empty({ children }) {
-  return <p class="empty">{children}</p>;
+/**
+ * An empty state. Lists of the device's own data (the default) say that the first
+ * download is still going instead of "none" until it has finished; pass `local={false}`
+ * for lists fetched from the server.
+ */
+export function Empty({ children, local = true }) {
+  const firstSync = useFirstSync();
+  if (!local || firstSync.complete) return <p class="empty">{children}</p>;
+  if (!firstSync.known) return null;
+  return <p class="empty empty--syncing" role="status">{firstSync.sentence}</p>;
 }
 
 /** A polite live message: confirmations and results that must be heard. */

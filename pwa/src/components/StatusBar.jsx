@@ -1,19 +1,26 @@
 /**
- * The always-visible sync status: online or offline (icon and words), changes waiting
- * to sync, changes needing correction, open conflicts, last sync time, first-sync
- * progress and a "Sync now" button.
+ * The sync status, kept in view (sticky) on long forms: online or offline (icon and
+ * words), changes waiting to sync, changes that could not be sent, open conflicts (staff
+ * only: patients and carers never have to think about them), last sync, first-download
+ * progress and a "Sync now" button. One line on a tablet; on a phone the longer words
+ * are visually hidden but still read out.
  */
-import { useLive, useSyncState, useTicker } from '../lib/hooks.js';
+import { useFirstSync, useLive, useSyncState, useTicker } from '../lib/hooks.js';
 import { syncCounts } from '../lib/queries.js';
 import { syncEngine } from '../lib/sync.js';
 import { formatRelative } from '../lib/format.js';
 import { Icon } from './Page.jsx';
 
-export function StatusBar() {
+const plural = (n, one, many) => (n === 1 ? one : many);
+
+export function StatusBar({ user }) {
   useTicker(30_000);
   const state = useSyncState();
+  const firstSync = useFirstSync();
   const counts = useLive(syncCounts, [], { waiting: 0, rejected: 0, conflicts: 0 });
+  const staff = !user || !['patient', 'carer'].includes(user.role);
   const online = state.online;
+  const message = firstSync.sentence || state.error || '';
   return (
     <div class="statusbar" role="region" aria-label="Sync status">
       <span class={online ? 'status status--online' : 'status status--offline'}>
@@ -21,29 +28,29 @@ export function StatusBar() {
         {online ? 'Online' : 'Offline'}
       </span>
       <span class="status">
-        <strong>{counts.waiting}</strong>&nbsp;{counts.waiting === 1 ? 'change' : 'changes'} waiting to sync
+        <span><strong>{counts.waiting}</strong>&nbsp;<span class="status__more">{plural(counts.waiting, 'change', 'changes')} </span>waiting<span class="status__more"> to sync</span></span>
       </span>
       {counts.rejected ? (
         <a class="status status--warn" href="/sync">
           <Icon name="warning" />
-          {counts.rejected} need{counts.rejected === 1 ? 's' : ''} correction
+          {staff
+            ? `${counts.rejected} need${plural(counts.rejected, 's', '')} correction`
+            : `${counts.rejected} ${plural(counts.rejected, 'change', 'changes')} could not be sent`}
         </a>
       ) : null}
-      <a class={counts.conflicts ? 'status status--warn' : 'status'} href="/conflicts">
-        <Icon name="conflict" />
-        {counts.conflicts} open conflict{counts.conflicts === 1 ? '' : 's'}
-      </a>
-      <span class="status">Last sync: {formatRelative(state.lastSyncAt)}</span>
-      <span class="status" aria-live="polite">
-        {state.running && state.progress
-          ? `Downloading: ${state.progress.received.toLocaleString('en-GB')} records received${state.progress.hasMore ? ', more to come…' : ''}`
-          : state.running ? 'Syncing…' : state.error || ''}
-      </span>
+      {staff ? (
+        <a class={counts.conflicts ? 'status status--warn' : 'status'} href="/conflicts">
+          <Icon name="conflict" />
+          <span>{counts.conflicts} <span class="status__more">open </span>conflict{plural(counts.conflicts, '', 's')}</span>
+        </a>
+      ) : null}
+      <span class="status status__when"><span class="status__more">Last sync: </span>{formatRelative(state.lastSyncAt)}</span>
       <button id="sync-now" type="button" class="button button--small" onClick={() => syncEngine.syncNow()} disabled={state.running}
         aria-describedby={state.updateRequired ? 'update-required' : undefined}>
         <Icon name="sync" />
-        {state.running ? 'Syncing…' : 'Sync now'}
+        <span class="status__more">{state.running ? 'Syncing…' : 'Sync now'}</span>
       </button>
+      <span class={message ? 'status status--block' : 'visually-hidden'} aria-live="polite">{message}</span>
       {state.updateRequired ? (
         <p id="update-required" class="status status--warn status--block" role="alert">
           This version of the app is out of date and cannot sync. <button type="button" class="linkbutton" onClick={() => location.reload()}>Reload to update</button>. Your changes stay on this device.

@@ -2,6 +2,7 @@
  * Labelled form controls. Every input has a visible <label>; hints and errors are tied
  * to it with aria-describedby; errors say "Error:" in text, not only in red.
  */
+import { fieldLabel } from '../lib/labels.js';
 import { useState } from 'preact/hooks';
 
 let counter = 0;
@@ -150,7 +151,7 @@ export function ErrorSummary({ errors }) {
       <h2>There is a problem</h2>
       <ul>
         {entries.map(([field, message]) => (
-          <li key={field}>{field === '_' || field === 'form' ? '' : `${field.replace(/_/g, ' ')}: `}{Array.isArray(message) ? message.join(' ') : typeof message === 'object' ? JSON.stringify(message) : message}</li>
+          <li key={field}>{field === '_' || field === 'form' ? '' : `${fieldLabel(field)}: `}{Array.isArray(message) ? message.join(' ') : typeof message === 'object' ? JSON.stringify(message) : message}</li>
         ))}
       </ul>
     </div>

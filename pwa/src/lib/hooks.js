@@ -1,17 +1,64 @@
 /** Preact hooks over the local database and the sync engine. */
 import { useEffect, useState } from 'preact/hooks';
-import { liveQuery } from 'dexie';
+import Dexie from 'dexie';
 import { syncEngine } from './sync.js';
+import { firstSyncFacts, downloadSize, firstSyncSentence } from './firstSync.js';
 
-/** Re-render whenever the IndexedDB data the query reads changes. */
+/*
+ * Why not Dexie's liveQuery: it re-runs a query only when a write touches a range the
+ * query was *seen* reading, and it sees reads only inside its async zone. A screen's
+ * query that awaits a nested async helper (MyGoals: load → myPatients → all → toArray)
+ * leaves that zone, so its later reads (the goal logs) were never observed and the
+ * person's own "Done today" did not show until they navigated away. Instead every
+ * mounted query re-runs after any committed write to the device's database — this
+ * tab's or another tab's (Dexie's `storagemutated` covers both) — which needs no rules
+ * about how a query is written.
+ */
+const changeListeners = new Set();
+Dexie.on('storagemutated', () => {
+  for (const listener of [...changeListeners]) listener();
+});
+
+/** Call `listener` after every committed write to the local database; returns an unsubscribe. */
+export function onDatabaseChange(listener) {
+  changeListeners.add(listener);
+  return () => changeListeners.delete(listener);
+}
+
+/**
+ * The value of an async query over the local database, kept current: run now, and again
+ * after every write (a write during a run runs it once more when that run ends).
+ */
 export function useLive(query, deps = [], initial = undefined) {
   const [value, setValue] = useState(initial);
   useEffect(() => {
-    const subscription = liveQuery(query).subscribe({
-      next: setValue,
-      error: (err) => console.error('live query failed', err),
-    });
-    return () => subscription.unsubscribe();
+    let mounted = true;
+    let running = false;
+    let again = false;
+    const run = async () => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          const result = await query();
+          if (mounted) setValue(() => result);
+        } while (again && mounted);
+      } catch (err) {
+        console.error('live query failed', err);
+      } finally {
+        running = false;
+      }
+    };
+    run();
+    const unsubscribe = onDatabaseChange(run);
+    return () => {
+      mounted = false;
+      unsubscribe();
+    };
   }, deps);
   return value;
 }
@@ -29,4 +76,25 @@ export function useTicker(ms = 30_000) {
     const timer = setInterval(() => setTick((n) => n + 1), ms);
     return () => clearInterval(timer);
   }, [ms]);
+}
+
+/**
+ * Whether the first download is done, and if not the sentence to show instead of an
+ * empty state ("Downloading your caseload: 1,200 of 3,937"). `known` is false until
+ * the device has been asked (render nothing then, rather than a wrong "none").
+ */
+export function useFirstSync() {
+  const facts = useLive(firstSyncFacts, [], null);
+  const sync = useSyncState();
+  const [total, setTotal] = useState(null);
+  const incomplete = facts !== null && !facts.complete;
+  useEffect(() => {
+    if (incomplete && sync.online && total === null) setTotal(downloadSize(setTotal));
+  }, [incomplete, sync.online, total]);
+  if (facts === null) return { known: false, complete: false, sentence: '' };
+  return {
+    known: true,
+    complete: facts.complete,
+    sentence: facts.complete ? '' : firstSyncSentence({ ...facts, running: sync.running, online: sync.online, total }),
+  };
 }

@@ -63,7 +63,40 @@ export function label(table, code) {
   return (code && table[code]) || (code ? String(code).replace(/_/g, ' ') : '—');
 }
 
+/** Every record field people may see named (conflicts, corrections, errors): one table. */
+export const FIELD = {
+  access_notes: 'Access notes', acknowledged_at: 'Acknowledged at', acknowledged_by: 'Acknowledged by',
+  active: 'Active', address: 'Address', assessed_at: 'Assessed at', assigned_to: 'Assigned to', body: 'Message',
+  care_coordinator_id: 'Care co-ordinator', carer_user_id: 'Carer', complexity_tier: 'Complexity',
+  consent_basis: 'Consent basis', date: 'Date', date_of_birth: 'Date of birth', days_of_week: 'Days',
+  description: 'Description', details: 'What happened', done: 'Done', end_date: 'End date', ended_at: 'Ended at',
+  entered_in_error: 'Entered in error', fall_injury: 'Injured in a fall',
+  falls_last_12_months: 'Falls in the last 12 months', family_name: 'Family name',
+  feels_unsteady: 'Feels unsteady when standing or walking', frailty_cfs: 'Clinical Frailty Scale',
+  gait_speed_m_s: 'Gait speed (metres per second)', given_name: 'Given name', goal_id: 'Goal',
+  gp_practice: 'GP practice', happened_at: 'When it happened', injured: 'Hurt', interventions: 'Interventions',
+  kind: 'Kind of report', lost_consciousness: 'Lost consciousness or suspected blackout',
+  multifactorial: 'Multifactorial assessment', named_gp: 'Named GP', nhs_number: 'NHS number', note: 'Note',
+  notes: 'Visit notes', notified_at: 'Last notified', occurrences: 'Occurrences', patient_id: 'Patient',
+  phone: 'Phone', postcode: 'Postcode', raised_at: 'Raised', reason: 'Reason', recipient_ids: 'Who is reminded',
+  relationship: 'Relationship', resolution_note: 'What was done', resolved_at: 'Resolved at',
+  resolved_by: 'Resolved by', review_date: 'Review date', risk_profiling_opt_out: 'Opted out of risk profiling',
+  rule: 'Reason', scheduled_end: 'Scheduled end', scheduled_start: 'Scheduled start', score: 'Score',
+  severity: 'Severity', sex: 'Sex', sharing_objection: 'Objects to sharing', short_fes_i: 'Short FES-I total',
+  signed_at: 'Signed at', source: 'Source', source_entity: 'Raised by record type', source_id: 'Raised by record',
+  source_level: 'Level given by the tool', start_date: 'Start date', started_at: 'Started at', status: 'Status',
+  team_id: 'Team', text: 'Text', time_of_day: 'Time', times_per_week: 'Times a week', timezone: 'Time zone',
+  title: 'Title', tug_seconds: 'Timed Up and Go (seconds)', unable_to_get_up: 'Could not get up without help',
+  visit_id: 'Visit', visit_type: 'Visit type', void_reason: 'Reason it was entered in error',
+  worried_about_falling: 'Worried about falling',
+  // Worked out by the server (shown, never edited).
+  risk_level: 'Falls risk', reasons: 'Reasons', recommended_actions: 'Recommended actions', fes_i_band: 'Concern about falling',
+  rules_version: 'Rules version', level: 'Activation level', level_mismatch: 'Level differs from the tool', signed_by: 'Signed by',
+};
+
+/** A field's name for people: from FIELD; an unknown code still reads as words, never raw. */
 export function fieldLabel(field) {
+  if (FIELD[field]) return FIELD[field];
   const words = String(field).replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -178,6 +178,9 @@ function isResetRequired(err) {
   return err instanceof ApiError && err.status === 410 && err.errors && err.errors.cursor === 'reset_required';
 }
 
+/** meta key: set when a pull from no cursor reached its last page (see useFirstSync). */
+export const FIRST_SYNC_COMPLETE = 'first_sync_complete';
+
 /** Pull until has_more is false. onProgress({received, hasMore, full}). */
 export async function pullChanges(onProgress = () => {}) {
   const clientId = await getMeta('client_id');
@@ -187,6 +190,7 @@ export async function pullChanges(onProgress = () => {}) {
   for (;;) {
     const query = new URLSearchParams({ client_id: clientId, limit: String(PULL_LIMIT) });
     if (cursor) query.set('cursor', cursor);
+    else await deleteMeta(FIRST_SYNC_COMPLETE); // a download from scratch starts
     let page;
     try {
       page = await api(`/sync/pull?${query}`);
@@ -204,7 +208,10 @@ export async function pullChanges(onProgress = () => {}) {
     received += (page.changes || []).length;
     onProgress({ received, hasMore: Boolean(page.has_more), full: !cursor && received > 0 });
     cursor = page.cursor;
-    if (!page.has_more) return { received };
+    if (!page.has_more) {
+      await setMeta(FIRST_SYNC_COMPLETE, true);
+      return { received };
+    }
   }
 }
 

@@ -1,12 +1,15 @@
 /**
  * Conflicts: the value made offline, the value already on the server and the value
  * both started from, side by side; keep one or enter another. Resolving is a server
- * call (POST /conflicts/{id}/resolve), so it needs a connection.
+ * call (POST /conflicts/{id}/resolve), so it needs a connection — and so does who made
+ * each change, on which device and when (GET /conflicts/{id}/changes: the synced record
+ * carries only ids; names are resolved by the server). Offline, the card still says
+ * which change was yours.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Page, Empty, Notice } from '../../components/Page.jsx';
 import { TextField } from '../../components/fields.jsx';
-import { useLive } from '../../lib/hooks.js';
+import { useLive, useSyncState } from '../../lib/hooks.js';
 import { all } from '../../lib/queries.js';
 import { api, ApiError, NetworkError } from '../../lib/api.js';
 import { syncEngine } from '../../lib/sync.js';
@@ -18,9 +21,28 @@ async function load() {
   return { conflicts: conflicts.filter((c) => c.data.status === 'open'), patients: new Map(patients.map((p) => [p.id, p])) };
 }
 
+/** "Tom Evans on Phone (Chrome), 24 Nov 2026, 09:00" — or what is known offline. */
+function describeChange(side, fallback) {
+  if (!side) return fallback;
+  const who = side.name || 'Someone';
+  const where = side.device ? ` on ${side.device}` : '';
+  return `${who}${where}${side.at ? `, ${formatDateTime(side.at)}` : ''}`;
+}
+
+/** Asked again when the device comes back online (offline the ids say only "you"). */
+function useConflictChanges(id) {
+  const { online } = useSyncState();
+  const [changes, setChanges] = useState(null);
+  useEffect(() => {
+    if (online && !changes) api(`/conflicts/${id}/changes`).then(setChanges).catch(() => {});
+  }, [id, online]);
+  return changes;
+}
+
 function ConflictCard({ conflict, patient, user }) {
   const c = conflict.data;
   const mine = c.client_author_id === user.id;
+  const changes = useConflictChanges(conflict.id);
   const [custom, setCustom] = useState(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -49,10 +71,12 @@ function ConflictCard({ conflict, patient, user }) {
         <div class="compare__col">
           <h3>{mine ? 'Your value (made offline)' : 'Value made offline on another device'}</h3>
           <p class="compare__value">{showValue(c.client_value)}</p>
+          <p class="compare__who">{describeChange(changes && changes.offline, mine ? 'You (names show when online)' : 'Another user (names show when online)')}</p>
         </div>
         <div class="compare__col">
           <h3>{mine ? 'Their value (already on the server)' : 'Value on the server'}</h3>
           <p class="compare__value">{showValue(c.server_value)}</p>
+          <p class="compare__who">{describeChange(changes && changes.server, 'Names show when online')}</p>
         </div>
         <div class="compare__col compare__col--base">
           <h3>Value before both changes</h3>

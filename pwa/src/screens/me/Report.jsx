@@ -24,14 +24,14 @@ export function EmergencyAdvice() {
 
 function ReportForm({ user, kind }) {
   const ctx = useLive(() => myPatients(user), [user.id], null);
-  const form = useForm({ kind, happened_at: toLocalInput(new Date().toISOString()), injured: null, unable_to_get_up: null, details: '' });
+  const form = useForm({ kind, happened_at: toLocalInput(new Date().toISOString()), injured: null, got_up_alone: null, details: '' });
   const [tried, setTried] = useState(false);
   const [sent, setSent] = useState('');
   const { values, set } = form;
   const isFall = values.kind === 'fall';
   const errors = {};
   if (isFall && values.injured === null) errors.injured = 'Answer yes or no.';
-  if (isFall && values.unable_to_get_up === null) errors.unable_to_get_up = 'Answer yes or no.';
+  if (isFall && values.got_up_alone === null) errors.got_up_alone = 'Answer yes or no.';
   if (!isFall && !values.details.trim()) errors.details = 'Tell us briefly what is happening.';
   if (ctx === null) return <p>Loading…</p>;
   if (!ctx.current) return <NoPatient user={user} />;
@@ -41,12 +41,14 @@ function ReportForm({ user, kind }) {
     if (Object.keys(errors).length) return;
     await createRecord('self_report', {
       patient_id: ctx.current.id, kind: values.kind, happened_at: fromLocalInput(values.happened_at),
-      injured: isFall ? values.injured : false, unable_to_get_up: isFall ? values.unable_to_get_up : false, details: values.details.trim(),
+      injured: isFall ? values.injured : false,
+      // Asked the positive way round (no double negative); stored as the data dictionary's field.
+      unable_to_get_up: isFall ? !values.got_up_alone : false, details: values.details.trim(),
     });
     setSent(navigator.onLine
       ? 'Saved and being sent to the care team now. Someone will contact you.'
       : 'Saved on this device. It will be sent to the care team as soon as this device is back online. If you need help now, call 999, or 111 if it is not an emergency.');
-    form.setValues({ ...values, details: '', injured: null, unable_to_get_up: null });
+    form.setValues({ ...values, details: '', injured: null, got_up_alone: null });
     setTried(false);
   };
   const shown = tried ? errors : {};
@@ -62,7 +64,7 @@ function ReportForm({ user, kind }) {
       {isFall ? (
         <>
           <YesNo name="injured" label={carer ? `Was ${who} hurt?` : 'Were you hurt?'} value={values.injured} onInput={set('injured')} required error={shown.injured} />
-          <YesNo name="unable_to_get_up" label={carer ? `Was ${who} unable to get up on their own?` : 'Were you unable to get up on your own?'} value={values.unable_to_get_up} onInput={set('unable_to_get_up')} required error={shown.unable_to_get_up} />
+          <YesNo name="got_up_alone" label={carer ? `Could ${who} get up on their own?` : 'Could you get up on your own?'} value={values.got_up_alone} onInput={set('got_up_alone')} required error={shown.got_up_alone} />
         </>
       ) : null}
       <TextField name="details" label="What happened?" multiline value={values.details} onInput={set('details')} required={!isFall} error={shown.details} />
