@@ -65,6 +65,8 @@ def json_endpoints(w):
                        "keys": {"p256dh": s, "auth": s}}),
         "push": (nurse, "post", "/api/v1/sync/push",
                  {"client_id": s, "schema_version": 1, "mutations": []}),
+        "device waiting": (nurse, "put", "/api/v1/devices/current/waiting",
+                           {"waiting": 1, "oldest_at": s}),
     }
 
 
@@ -80,11 +82,12 @@ def test_every_json_endpoint_is_in_the_table(client, world):
                  for method, op in ops.items() if "requestBody" in op}
     with_body.add(("post", "/api/v1/sync/push"))  # reads the raw body itself
     table = {(method, url) for _, method, url, _ in json_endpoints(world).values()}
-    assert len(table) == len(with_body) == 12
+    assert len(table) == len(with_body) == len(ENDPOINTS)
 
 
 ENDPOINTS = ["login", "refresh", "enrol", "revoke", "invite", "user add", "user change",
-             "team add", "conflict resolve", "escalation resolve", "subscribe", "push"]
+             "team add", "conflict resolve", "escalation resolve", "subscribe", "push",
+             "device waiting"]
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)

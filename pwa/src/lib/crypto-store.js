@@ -33,7 +33,7 @@ const CLEAR = {
 };
 export const CLEAR_META = new Set([
   'client_id', 'next_mutation_id', 'cursor', 'last_sync_at', 'server_last_mutation_id',
-  'server_time', 'update_required', 'access_expires_at',
+  'server_time', 'update_required', 'access_expires_at', 'first_sync_complete',
 ]);
 const SAME_AS_BASE = '$d'; // a record's local view equal to its server copy is stored once
 

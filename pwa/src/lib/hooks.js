@@ -88,9 +88,11 @@ export function useFirstSync() {
   const sync = useSyncState();
   const [total, setTotal] = useState(null);
   const incomplete = facts !== null && !facts.complete;
+  // Asked on each screen until known, whatever the last sync said: a failed pull page
+  // (or a question asked while the store was still locked) must not leave "N so far".
   useEffect(() => {
-    if (incomplete && sync.online && total === null) setTotal(downloadSize(setTotal));
-  }, [incomplete, sync.online, total]);
+    if (incomplete && total === null) setTotal(downloadSize(setTotal));
+  }, [incomplete, total]);
   if (facts === null) return { known: false, complete: false, sentence: '' };
   return {
     known: true,

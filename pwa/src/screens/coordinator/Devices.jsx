@@ -69,7 +69,7 @@ export function Devices() {
       <Notice kind="success">{message}</Notice>
       {devices && devices.length === 0 ? <Empty local={false}>No devices.</Empty> : null}
       {devices && devices.length ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Devices">
           <table class="table">
             <caption class="visually-hidden">Devices</caption>
             <thead><tr><th scope="col">Device</th><th scope="col">User</th><th scope="col">Last seen</th><th scope="col">Unsent changes</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>

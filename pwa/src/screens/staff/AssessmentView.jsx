@@ -38,7 +38,7 @@ async function loadFalls(id) {
 /** Answers side by side: this assessment and the one before, changed rows marked. */
 export function AnswersCompared({ current, previous, currentTitle, previousTitle }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Answers compared with the previous assessment">
       <table class="table compare-table">
         <caption class="visually-hidden">Answers compared with the previous assessment</caption>
         <thead><tr><th scope="col">Question</th>{previous ? <th scope="col">{previousTitle}</th> : null}<th scope="col">{currentTitle}</th></tr></thead>
