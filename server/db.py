@@ -8,7 +8,7 @@ with ``BEGIN IMMEDIATE`` so two workers never interleave a read-modify-write.
 Opening a connection per request re-ran the pragmas (``journal_mode=WAL`` recreates the
 -wal and -shm files and reloads the schema) and the last close checkpointed and unlinked
 the WAL: about 1.5 ms of a 6 ms empty poll. So each thread keeps its connection between
-requests (per app and database path), lent to one app context at a time:
+requests (per app, process and database path), lent to one app context at a time:
 
 - a transaction never outlives its request: teardown rolls back whatever is still open;
 - a nested app context on the same thread (while the connection is lent) gets a
@@ -79,9 +79,10 @@ def _file_identity(path: str) -> FileIdentity:
 class _Slot:
     """One thread's connection to one database file: which file it opened, whether lent."""
 
-    __slots__ = ("conn", "file", "lent", "__weakref__")
+    __slots__ = ("conn", "file", "lent", "pid", "__weakref__")
 
     def __init__(self) -> None:
+        self.pid = os.getpid()
         self.conn: sqlite3.Connection | None = None
         self.file: FileIdentity = None
         self.lent = False
@@ -102,14 +103,17 @@ class ThreadConnections:
         self._lock = threading.Lock()
 
     def _slot(self, path: str) -> _Slot:
-        slots: dict[str, _Slot] | None = getattr(self._local, "slots", None)
+        # Per process too: a connection must never cross a fork (gunicorn forks workers
+        # from the process that built the app); an inherited one is left untouched.
+        key = (path, os.getpid())
+        slots: dict[tuple[str, int], _Slot] | None = getattr(self._local, "slots", None)
         if slots is None:
             slots = self._local.slots = {}
-        if path not in slots:
-            slots[path] = _Slot()
+        if key not in slots:
+            slots[key] = _Slot()
             with self._lock:
-                self._all.add(slots[path])
-        return slots[path]
+                self._all.add(slots[key])
+        return slots[key]
 
     def lend(self, path: str) -> Lent:
         """This thread's connection to ``path``, or a new one while that one is lent."""
@@ -142,7 +146,7 @@ class ThreadConnections:
 
     def close_all(self) -> None:
         with self._lock:
-            slots = list(self._all)
+            slots = [slot for slot in self._all if slot.pid == os.getpid()]
         for slot in slots:
             conn, slot.conn = slot.conn, None
             if conn is not None:

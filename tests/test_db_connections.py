@@ -8,6 +8,7 @@ Connections are counted by wrapping the standard library's ``sqlite3.connect``.
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
 import threading
 import uuid
@@ -135,3 +136,28 @@ def test_a_restore_between_requests_is_seen_by_the_next(app, client, tmp_path, o
     assert session.get(f"/api/v1/patients/{patient}/visits").json["items"] == []
     # A restore in place is seen by the kept connection; a new file needs a new one.
     assert opened.count(live) - before == (1 if onto_new_file else 0)
+
+
+def test_a_forked_worker_opens_its_own_connection(app):
+    """gunicorn forks workers from the process that built the app: never share one."""
+    with app.app_context():
+        parent = db.get_db()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it got the parent's connection, then leave
+        try:
+            with app.app_context():
+                child = db.get_db()
+                ok = child is not parent and child.execute("SELECT 1").fetchone()[0] == 1
+            os.write(write, b"own" if ok else b"shared")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        answer = os.read(read, 16)
+    finally:
+        os.close(read)
+        os.waitpid(pid, 0)
+    assert answer == b"own"
+    with app.app_context():
+        assert db.get_db() is parent
