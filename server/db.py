@@ -90,12 +90,11 @@ class _Slot:
 
 class Lent(NamedTuple):
     conn: sqlite3.Connection
-    file: FileIdentity
     kept: bool  # the thread's persistent connection (else a nested context's own)
 
 
 class ThreadConnections:
-    """An app's persistent connections: one per thread and database path."""
+    """An app's persistent connections: one per thread, process and database path."""
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -119,7 +118,7 @@ class ThreadConnections:
         """This thread's connection to ``path``, or a new one while that one is lent."""
         slot = self._slot(path)
         if slot.lent:
-            return Lent(connect(path), None, kept=False)
+            return Lent(connect(path), kept=False)
         slot.lent = True
         if slot.conn is not None and slot.file != _file_identity(path):
             slot.conn.close()  # the file was replaced: this connection holds the old one
@@ -127,7 +126,7 @@ class ThreadConnections:
         if slot.conn is None:
             slot.conn = connect(path)
             slot.file = _file_identity(path)
-        return Lent(slot.conn, slot.file, kept=True)
+        return Lent(slot.conn, kept=True)
 
     def give_back(self, path: str, lent: Lent) -> None:
         """Roll back what the context left open; close a nested context's connection."""
