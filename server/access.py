@@ -20,10 +20,13 @@ from sync.registry import Actor
 
 STAFF = frozenset({"nurse", "coordinator"})
 
-# Patients are synced records; their team lives in the JSON data (indexed: 0004).
+# Patients are synced records; their team lives in the JSON data. One index seek per
+# team (index of migration 0011): CROSS JOIN keeps the team list outside, as the
+# planner does not use an expression index for ``IN (SELECT … json_each)``.
 _TEAM_PATIENTS = (
-    "SELECT id FROM records WHERE entity = 'patient' AND deleted = 0"
-    " AND json_extract(data, '$.team_id') IN (SELECT value FROM json_each(?))"
+    "SELECT p.id FROM json_each(?) AS team CROSS JOIN records p"
+    " WHERE p.entity = 'patient' AND p.deleted = 0"
+    " AND json_extract(p.data, '$.team_id') = team.value"
 )
 _CARER_PATIENTS = (
     "SELECT l.patient_id FROM records l JOIN records p"
@@ -33,9 +36,10 @@ _CARER_PATIENTS = (
     " AND json_extract(l.data, '$.active') = 1"
     " AND coalesce(json_extract(p.data, '$.sharing_objection'), 0) = 0"
 )
+# A scalar subquery: with a join the planner may walk every user when it thinks them few.
 _OWN_PATIENT = (
-    "SELECT p.id FROM users u JOIN records p ON p.entity = 'patient' AND p.id = u.patient_id"
-    " AND p.deleted = 0 WHERE u.id = ?"
+    "SELECT id FROM records WHERE entity = 'patient' AND deleted = 0"
+    " AND id = (SELECT patient_id FROM users WHERE id = ?)"
 )
 
 

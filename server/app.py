@@ -12,6 +12,7 @@ from server import (
     access_log,
     api_docs,
     auth,
+    compression,
     config,
     db,
     errors,
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     request_body.init_app(app)
     access_log.init_app(app)
     records.init_app(app)
+    compression.init_app(app)
 
     api = errors.ErrorShapeApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})

@@ -37,6 +37,10 @@ def pwa(path: str) -> Response:
     target = dist / path
     name = path if path and target.is_file() and dist in target.resolve().parents else ""
     response = send_from_directory(dist, name or "index.html")
+    # Weak: the same file goes out compressed or not (server/compression.py).
+    etag, weak = response.get_etag()
+    if etag and not weak:
+        response.set_etag(etag, weak=True)
     if not name or Path(name).name in NO_CACHE:
         response.headers["Cache-Control"] = "no-cache"
     elif name.startswith("assets/"):

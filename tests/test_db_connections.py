@@ -1,0 +1,163 @@
+"""One persistent SQLite connection per worker thread (server/db.py): requests reuse it,
+no transaction outlives its request, a restore is seen by the next request, and apps,
+threads and nested app contexts never share one.
+
+Connections are counted by wrapping the standard library's ``sqlite3.connect``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sqlite3
+import threading
+import uuid
+
+import pytest
+from conftest import login, make_patient, make_team, make_user, test_config
+from test_sync_http import mutation, push, visit_fields
+
+from server import accounts, cli, db
+from server.app import create_app
+from server.restore import restore_database
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Every sqlite3 connection opened from now on (the third-party call, wrapped)."""
+    paths: list[str] = []
+    real_connect = sqlite3.connect
+
+    def counting_connect(database, *args, **kwargs):
+        paths.append(str(database))
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", counting_connect)
+    return paths
+
+
+@pytest.fixture
+def nurse(app, client):
+    team = make_team(app)
+    return login(client, make_user(app, "nurse", teams=(team,)).username), team
+
+
+def test_requests_on_one_thread_reuse_one_connection(opened, app, nurse):
+    session, _ = nurse
+    for _ in range(3):
+        assert session.get("/api/v1/me").status_code == 200
+    assert session.get("/api/v1/sync/pull",
+                       query_string={"client_id": session.client_id}).status_code == 200
+    # create_app's migration connection (closed), then this thread's, for every request
+    # since (making the team, the nurse, her login and the four above).
+    assert opened == [app.config["DATABASE"]] * 2
+
+
+def test_no_transaction_outlives_its_app_context(app):
+    with app.app_context():
+        conn = db.get_db()
+        conn.execute("BEGIN IMMEDIATE")
+        accounts.create_team(conn, "Left open")
+    # Another connection can take the write lock at once: the teardown rolled back.
+    other = sqlite3.connect(app.config["DATABASE"], timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        assert other.execute("SELECT 1 FROM teams WHERE name = 'Left open'").fetchone() is None
+    finally:
+        other.close()
+    with app.app_context():
+        assert db.get_db() is conn and not conn.in_transaction
+
+
+def test_a_nested_app_context_gets_its_own_connection(app):
+    with app.app_context():
+        outer = db.get_db()
+        outer.execute("BEGIN")
+        with app.app_context():
+            inner = db.get_db()
+            assert inner is not outer
+        assert outer.in_transaction  # the inner teardown did not touch it
+        with pytest.raises(sqlite3.ProgrammingError):
+            inner.execute("SELECT 1")  # closed with its context, as before
+    with app.app_context():
+        assert db.get_db() is outer
+
+
+def test_apps_and_threads_have_their_own_connections(app, tmp_path, clock):
+    other_app = create_app(test_config(tmp_path / "other", clock))
+    with app.app_context():
+        mine = db.get_db()
+    with other_app.app_context():
+        theirs = db.get_db()
+        assert theirs is not mine
+        assert theirs.execute("PRAGMA database_list").fetchone()[2] == other_app.config["DB"]
+    seen = []
+
+    def in_thread():
+        with app.app_context():
+            seen.append(db.get_db())
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert seen and seen[0] is not mine
+
+
+def test_connections_close_when_the_app_is_gone(tmp_path, clock):
+    gone = create_app(test_config(tmp_path, clock))
+    with gone.app_context():
+        conn = db.get_db()
+    del gone
+    gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError):
+        conn.execute("SELECT 1")
+
+
+@pytest.mark.parametrize("onto_new_file", [False, True])
+def test_a_restore_between_requests_is_seen_by_the_next(app, client, tmp_path, opened,
+                                                        onto_new_file):
+    team = make_team(app)
+    patient = make_patient(app, team)
+    session = login(client, make_user(app, "nurse", teams=(team,)).username)
+    live = app.config["DATABASE"]
+    backup = tmp_path / "backup.db"
+    cli.backup_database(live, backup)
+    visit = str(uuid.uuid4())
+    assert push(session, mutation(1, "visit", visit, **visit_fields(patient))).status_code == 200
+    assert session.get(f"/api/v1/patients/{patient}/visits").json["items"][0]["id"] == visit
+    if onto_new_file:  # the database lost: the restore writes a new file
+        for suffix in ("", "-wal", "-shm"):
+            (tmp_path / "instance" / f"doorstep.db{suffix}").unlink(missing_ok=True)
+    with app.app_context():
+        restore_database(backup, live)
+    before = opened.count(live)
+    # The visit pushed after the backup is gone, for the very next request.
+    assert session.get(f"/api/v1/patients/{patient}/visits").json["items"] == []
+    # A restore in place is seen by the kept connection; a new file needs a new one.
+    assert opened.count(live) - before == (1 if onto_new_file else 0)
+
+
+def test_a_forked_worker_opens_its_own_connection(app):
+    """gunicorn forks workers from the process that built the app: never share one."""
+    with app.app_context():
+        parent = db.get_db()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it got the parent's connection, then leave
+        try:
+            with app.app_context():
+                child = db.get_db()
+                ok = child is not parent and child.execute("SELECT 1").fetchone()[0] == 1
+            os.write(write, b"own" if ok else b"shared")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        answer = os.read(read, 16)
+    finally:
+        os.close(read)
+        os.waitpid(pid, 0)
+    assert answer == b"own"
+    with app.app_context():
+        assert db.get_db() is parent
