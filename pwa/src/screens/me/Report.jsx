@@ -47,7 +47,7 @@ function ReportForm({ user, kind }) {
     });
     setSent(navigator.onLine
       ? 'Saved and being sent to the care team now. Someone will contact you.'
-      : 'Saved on this device. It will be sent to the care team as soon as this device is back online. If you need help now, call 999, or 111 if it is not an emergency.');
+      : 'Saved on this device. It goes to your care team as soon as you are back online. If you need help now, call 999. If it is not an emergency, call 111.');
     form.setValues({ ...values, details: '', injured: null, got_up_alone: null });
     setTried(false);
   };
