@@ -109,7 +109,7 @@ function Unlock({ onUnlocked, onSignIn, onSwitch }) {
     } catch (err) {
       if (!(err instanceof VaultError)) throw err;
       setPinValue('');
-      setError(err.message);
+      setError((large && PERSON_REASONS[err.code]) || err.message);
       if (err.code !== 'wrong-pin') setPasswordOnly(true);
     } finally {
       setBusy(false);
