@@ -68,15 +68,17 @@ function ReportForm({ user, kind }) {
         </>
       ) : null}
       <TextField name="details" label="What happened?" multiline value={values.details} onInput={set('details')} required={!isFall} error={shown.details} />
-      <button class="button button--huge" type="submit">Tell my care team</button>
+      <button class="button button--huge" type="submit">{carer ? 'Tell the care team' : 'Tell my care team'}</button>
       <Notice kind="success">{sent}</Notice>
     </form>
   );
 }
 
 export function Report({ user, kind = 'fall' }) {
+  // A carer reports someone else's fall: their heading matches their menu ("Report a fall").
+  const carer = Boolean(user && user.role === 'carer');
   return (
-    <Page title={kind === 'fall' ? 'I’ve had a fall' : 'Tell my care team'}>
+    <Page title={kind === 'fall' ? (carer ? 'Report a fall' : 'I’ve had a fall') : (carer ? 'Tell the care team' : 'Tell my care team')}>
       {kind === 'fall' ? <EmergencyAdvice /> : <p class="emergency__text">In an emergency, call 999.</p>}
       {user && ['patient', 'carer'].includes(user.role) ? <ReportForm user={user} kind={kind} /> : (
         !user ? <p><a href="/login">Sign in</a> to tell your care team about it.</p> : null
