@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -167,7 +168,7 @@ def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD,
     pin_step.or_(status(page)).first.wait_for()
     if pin_step.is_visible():
         set_pin(page, pin)
-    status(page).get_by_text("Last sync: just now").wait_for()
+    status(page).get_by_text(SYNCED_JUST_NOW).wait_for()
     wait_idle(page)
 
 
@@ -201,14 +202,20 @@ def reload_app(page: Any, pin: str = STAFF_PIN) -> None:
     unlock_if_locked(page, pin)
 
 
+# The status bar in staff words and in patients' and carers' words (StatusBar.jsx).
+STATUS_BAR = re.compile(r"^(Sync status|Connection)$")
+SYNC_BUTTON = re.compile(r"^(Sync now|Update now)$")
+SYNCED_JUST_NOW = re.compile(r"^(Last sync: |Updated )just now$")
+
+
 def status(page: Any) -> Any:
     """The always-visible status bar."""
-    return page.get_by_role("region", name="Sync status")
+    return page.get_by_role("region", name=STATUS_BAR)
 
 
 def wait_idle(page: Any) -> None:
     """Wait until no sync is running (the button reads "Sync now" and is enabled)."""
-    button = status(page).get_by_role("button", name="Sync now")
+    button = status(page).get_by_role("button", name=SYNC_BUTTON)
     button.wait_for()
     page.wait_for_function("() => !document.querySelector('#sync-now').disabled")
 
@@ -325,7 +332,7 @@ def sync_now(page: Any) -> None:
     """
     wait_idle(page)
     pressed_at = page.evaluate("() => new Date().toISOString()")
-    status(page).get_by_role("button", name="Sync now").click()
+    status(page).get_by_role("button", name=SYNC_BUTTON).click()
     poll(page, _PUSHED_AND_IDLE, pressed_at, message="sync did not finish with an empty outbox")
 
 

@@ -71,7 +71,7 @@ def test_a_carers_fall_report_with_injury_reaches_the_coordinators_screen(
     # Asked without a double negative; "Yes" is stored as unable_to_get_up false.
     answer(phone, f"Could {patient['given_name']} get up on their own?", "Yes")
     phone.get_by_label("What happened? (optional)").fill("Slipped in the bathroom, cut to arm.")
-    phone.get_by_role("button", name="Tell my care team").click()
+    phone.get_by_role("button", name="Tell the care team").click()  # a carer's words
     expect(phone.get_by_text("Saved and being sent to the care team now.")).to_be_visible()
     sync_now(phone)
 

@@ -48,7 +48,8 @@ export function StatusBadge({ status, table = ESCALATION_STATUS }) {
   );
 }
 
-export function PendingBadge({ record }) {
+/** A change still on this device only; `person` words it for patients and carers. */
+export function PendingBadge({ record, person = false }) {
   if (!record || !record.pending) return null;
-  return <span class="badge badge--pending"><span aria-hidden="true">⟳ </span>Waiting to sync</span>;
+  return <span class="badge badge--pending"><span aria-hidden="true">⟳ </span>{person ? 'Not sent yet' : 'Waiting to sync'}</span>;
 }

@@ -25,7 +25,7 @@ export function Notifications() {
   if (!pushSupported()) return <p>This browser cannot show notifications from Doorstep. Reminders still appear in the app.</p>;
   return (
     <div class="stack">
-      <p>{subscribed ? 'Notifications are on for this device.' : permission() === 'denied' ? 'Notifications are blocked in this browser’s settings.' : 'Notifications are off for this device.'}</p>
+      <p>{subscribed ? 'Notifications are on for this device.' : permission() === 'denied' ? 'Notifications are turned off in this browser’s settings. Turn them on there to get reminders.' : 'Notifications are off for this device.'}</p>
       <p class="hint">Notifications never show health details: they say a reminder or message is waiting, and the details open in the app.</p>
       <div class="actions">
         {subscribed

@@ -37,10 +37,11 @@ const number = (n) => n.toLocaleString('en-GB');
 
 /** The sentence screens and the status bar show while the first download is not done. */
 export function firstSyncSentence({ have, role, running, online, total: of }) {
-  const what = role === 'patient' || role === 'carer' ? 'Getting your information' : 'Downloading your caseload';
+  const person = role === 'patient' || role === 'carer';
+  const what = person ? 'Getting your information' : 'Downloading your caseload';
   const count = of ? `${number(Math.min(have, of))} of ${number(Math.max(have, of))}` : `${number(have)} so far`;
   if (running) return `${what}: ${count}`;
   if (online && have === 0) return `${what}: starting…`;
   if (!online) return `${what} has paused: ${count}. It carries on when you are back online.`;
-  return `${what} has not finished: ${count}. It carries on at the next sync.`;
+  return `${what} has not finished: ${count}. It carries on ${person ? 'by itself soon' : 'at the next sync'}.`;
 }

@@ -27,7 +27,7 @@ export async function currentSubscription() {
 export async function enableNotifications() {
   if (!pushSupported()) throw new Error('This browser cannot show notifications from Doorstep.');
   const granted = await Notification.requestPermission();
-  if (granted !== 'granted') throw new Error('Notifications are blocked. You can allow them in your browser settings.');
+  if (granted !== 'granted') throw new Error('Notifications are turned off in this browser. You can turn them on in the browser’s settings.');
   const registration = await navigator.serviceWorker.ready;
   const { public_key: publicKey, key } = await api('/push/vapid-public-key');
   let subscription = await registration.pushManager.getSubscription();

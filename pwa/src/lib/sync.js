@@ -232,6 +232,7 @@ const initialState = {
   online: true,
   progress: null, // {received, hasMore} during a pull
   error: null, // a sentence for people
+  problem: null, // what went wrong, for wording it per role: signed-out | failed
   updateRequired: false,
   outOfOrder: false,
   lastSyncAt: null,
@@ -283,7 +284,7 @@ export class SyncEngine {
       this.set({ updateRequired: true });
       return { ok: false, reason: 'update-required' };
     }
-    this.set({ running: true, phase: 'pushing', error: null, progress: null });
+    this.set({ running: true, phase: 'pushing', error: null, problem: null, progress: null });
     try {
       return await withSyncLock(() => this.pushThenPull());
     } catch (err) {
@@ -306,7 +307,7 @@ export class SyncEngine {
 
   async explain(err) {
     if (err instanceof NetworkError) {
-      this.set({ online: false, error: null });
+      this.set({ online: false, error: null, problem: null });
       return 'offline';
     }
     if (err instanceof ApiError && err.status === 426) {
@@ -316,10 +317,10 @@ export class SyncEngine {
       return 'update-required';
     }
     if (err instanceof ApiError && err.status === 401) {
-      this.set({ error: 'Please sign in again to sync.' });
+      this.set({ error: 'Please sign in again to sync.', problem: 'signed-out' });
       return 'signed-out';
     }
-    this.set({ error: `Sync failed: ${err.message}` });
+    this.set({ error: `Sync failed: ${err.message}`, problem: 'failed' });
     if (!(err instanceof ApiError)) console.error(err);
     return 'error';
   }

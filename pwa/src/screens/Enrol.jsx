@@ -53,7 +53,7 @@ export function Enrol({ onSignedIn }) {
         <TextField name="code" label="Invitation code" hint="12 letters and numbers, for example ABCD-EFGH-JKMN" autoComplete="one-time-code" autoCapitalize="characters" value={values.code} onInput={set('code')} required error={errors.code} />
         <TextField name="display_name" label="Your name" autoComplete="name" value={values.display_name} onInput={set('display_name')} required error={errors.display_name} />
         <TextField name="username" label="Choose a username" hint="At least 3 letters or numbers" autoComplete="username" autoCapitalize="none" value={values.username} onInput={set('username')} required minLength={3} error={errors.username} />
-        <TextField name="password" type="password" label="Choose a password" hint="The set-up page tells you if it is too short" autoComplete="new-password" value={values.password} onInput={set('password')} required error={errors.password} />
+        <TextField name="password" type="password" label="Choose a password" hint="If it is too short, we will tell you when you press Set up account" autoComplete="new-password" value={values.password} onInput={set('password')} required error={errors.password} />
         <button class="button" type="submit" disabled={busy}>{busy ? 'Setting up…' : 'Set up account'}</button>
       </form>
       <p><a href="/login">Back to sign in</a></p>

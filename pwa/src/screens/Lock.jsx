@@ -20,6 +20,11 @@ const REASONS = {
   'pin-disabled': 'The PIN was switched off after too many wrong tries. Sign in with your password to unlock; your unsent changes are kept and will be sent.',
   'offline-expired': 'This device has not been online for a while, so the PIN alone cannot unlock it. Sign in with your password; your unsent changes are kept.',
 };
+// The same reasons for patients and carers, in everyday words.
+const PERSON_REASONS = {
+  'pin-disabled': 'The PIN was switched off after too many wrong tries. Sign in with your password instead. Nothing you saved is lost.',
+  'offline-expired': 'This device has not been online for a while, so the PIN alone cannot open Doorstep. Sign in with your password instead. Nothing you saved is lost.',
+};
 
 /** A PIN field; for patients and carers with a large on-screen keypad. */
 function PinField({ name, label, value, onInput, large, hint, autoComplete }) {
@@ -66,7 +71,9 @@ export function SetPin({ onDone, onCancel, optional = false }) {
   const hint = large ? `At least ${MIN_PIN_DIGITS} digits.` : `At least ${MIN_PIN_DIGITS} digits, or a passphrase of at least ${MIN_PASSPHRASE} characters.`;
   return (
     <form class="stack narrow" onSubmit={submit}>
-      <p>You will use it to unlock Doorstep on this device, also without a connection. After 5 wrong tries only your password unlocks it.</p>
+      <p>{large
+        ? 'You will use your PIN to open Doorstep on this device, even without the internet. If you enter a wrong PIN 5 times, you will need your password.'
+        : 'You will use it to unlock Doorstep on this device, also without a connection. After 5 wrong tries only your password unlocks it.'}</p>
       <PinField name="new-pin" label="New PIN" hint={hint} value={pin} onInput={setPinValue} large={large} autoComplete="new-password" />
       <PinField name="repeat-pin" label="Repeat the PIN" value={again} onInput={setAgain} large={large} autoComplete="new-password" />
       <Notice kind="error">{error}</Notice>
@@ -102,7 +109,7 @@ function Unlock({ onUnlocked, onSignIn, onSwitch }) {
     } catch (err) {
       if (!(err instanceof VaultError)) throw err;
       setPinValue('');
-      setError(err.message);
+      setError((large && PERSON_REASONS[err.code]) || err.message);
       if (err.code !== 'wrong-pin') setPasswordOnly(true);
     } finally {
       setBusy(false);
@@ -133,6 +140,8 @@ function Unlock({ onUnlocked, onSignIn, onSwitch }) {
 export function LockGate({ children }) {
   const [view, setView] = useState({ name: 'loading' });
   const [, rerender] = useState(0);
+  // Whether this store is a patient's or carer's, known before it is unlocked (for the wording).
+  const [personStore, setPersonStore] = useState(false);
 
   const opened = async () => {
     // Online, ask the server first: a revoked device must not show anything, even with the right PIN.
@@ -140,6 +149,8 @@ export function LockGate({ children }) {
     setView(answer === 'revoked' ? { name: 'revoked' } : { name: 'open' });
   };
   const start = async () => {
+    const here = (await people()).find((p) => p.store === db.name);
+    setPersonStore(Boolean(here && isPerson(here.role)));
     const state = await startupState();
     if (state.state === 'no-pin') {
       await unlockWithPin(null);
@@ -178,7 +189,9 @@ export function LockGate({ children }) {
     return (
       <main id="main" class="main">
         <Page title="This device was revoked">
-          <Notice kind="warning">This device was revoked, so its Doorstep data can no longer be opened.</Notice>
+          <Notice kind="warning">{personStore || isPerson(vaultRole())
+            ? 'Your care team has switched off Doorstep on this device, so the information on it can no longer be opened. Sign in again to carry on.'
+            : 'This device was revoked, so its Doorstep data can no longer be opened.'}</Notice>
           <button type="button" class="button" onClick={() => setView({ name: 'open' })}>Sign in again</button>
         </Page>
       </main>
@@ -187,7 +200,7 @@ export function LockGate({ children }) {
   const pinStep = isUnlocked() && needsPin();
   return (
     <>
-      {!isUnlocked() && REASONS[view.reason] ? <div class="main"><Notice kind="warning">{REASONS[view.reason]}</Notice></div> : null}
+      {!isUnlocked() && REASONS[view.reason] ? <div class="main"><Notice kind="warning">{(personStore || isPerson(vaultRole()) ? PERSON_REASONS : REASONS)[view.reason]}</Notice></div> : null}
       {pinStep ? (
         <main class="main">
           <Page title="Choose a PIN for this device"><SetPin optional={isPerson(vaultRole())} /></Page>

@@ -18,7 +18,7 @@ async function load(user) {
     ...logs.filter((l) => notVoided(l) && l.data.date >= since).map((l) => ({ day: l.data.date, r: l, text: `${titles.get(l.data.goal_id) || 'Goal'}: ${l.data.done ? 'done' : 'not done'}${l.data.note ? ` — ${l.data.note}` : ''}` })),
     ...reports.filter((s) => notVoided(s) && s.data.happened_at && localDate(new Date(s.data.happened_at)) >= since).map((s) => ({
       day: localDate(new Date(s.data.happened_at)), r: s,
-      text: `${formatTime(s.data.happened_at)} reported ${label(SELF_REPORT_KIND, s.data.kind).toLowerCase()}${s.data.injured ? ', hurt' : ''}${s.data.unable_to_get_up ? ', could not get up' : ''}`,
+      text: `${formatTime(s.data.happened_at)}: told the care team about ${label(SELF_REPORT_KIND, s.data.kind).toLowerCase()}${s.data.injured ? '. Hurt' : ''}${s.data.unable_to_get_up ? '. Needed help to get up' : ''}`,
     })),
   ];
   const days = new Map();
@@ -33,12 +33,12 @@ export function History({ user }) {
   const d = useLive(() => load(user), [user.id], null);
   if (d === null) return <Page title="History"><p>Loading…</p></Page>;
   return (
-    <Page title="History" lead="The last 30 days.">
+    <Page title="History" lead="What was saved in the last 30 days.">
       <PatientPicker ctx={d.ctx} />
-      {!d.ctx.current ? <NoPatient user={user} /> : d.days.length === 0 ? <Empty>Nothing logged in the last 30 days.</Empty> : d.days.map(([day, items]) => (
+      {!d.ctx.current ? <NoPatient user={user} /> : d.days.length === 0 ? <Empty>Nothing saved in the last 30 days.</Empty> : d.days.map(([day, items]) => (
         <section class="section" key={day} aria-label={formatDay(day)}>
           <h2>{formatDay(day)}</h2>
-          <ul class="plain">{items.map((i) => <li key={i.r.id}>{i.text} <PendingBadge record={i.r} /></li>)}</ul>
+          <ul class="plain">{items.map((i) => <li key={i.r.id}>{i.text} <PendingBadge record={i.r} person /></li>)}</ul>
         </section>
       ))}
     </Page>

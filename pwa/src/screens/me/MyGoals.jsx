@@ -69,10 +69,10 @@ export function MyGoals({ user }) {
   return (
     <Page title={user.role === 'carer' && patient ? `Goals: ${fullName(patient)}` : 'My goals'}>
       <PatientPicker ctx={d.ctx} />
-      {!patient ? <NoPatient user={user} /> : d.goals.length === 0 ? <Empty>No active goals yet. Your nurse can add them with you.</Empty> : (
+      {!patient ? <NoPatient user={user} /> : d.goals.length === 0 ? <Empty>{user.role === 'carer' ? 'There are no goals yet. The nurse can set them up with you.' : 'You have no goals yet. Your nurse can set them up with you.'}</Empty> : (
         <ul class="goals">{d.goals.map((row) => <GoalCard key={row.goal.id} row={row} patientId={patient.id} />)}</ul>
       )}
-      <p class="hint">Works without a connection: what you log is kept on this device and sent when you are back online.</p>
+      <p class="hint">You can use this without the internet. What you save stays on this device and is sent when you are back online.</p>
     </Page>
   );
 }

@@ -6,7 +6,7 @@ import { choosePatient } from './context.js';
 export function PatientPicker({ ctx }) {
   if (!ctx || ctx.patients.length < 2) return null;
   return (
-    <SelectField name="patient" label="Showing" required value={ctx.current ? ctx.current.id : ''} onInput={choosePatient}
+    <SelectField name="patient" label="Whose details to show" required value={ctx.current ? ctx.current.id : ''} onInput={choosePatient}
       options={Object.fromEntries(ctx.patients.map((p) => [p.id, fullName(p)]))} />
   );
 }
@@ -15,8 +15,8 @@ export function NoPatient({ user }) {
   return (
     <p>
       {user.role === 'carer'
-        ? 'No one is linked to your account yet, or their records have not reached this device. Sync when you have a connection.'
-        : 'Your record has not reached this device yet. Sync when you have a connection.'}
+        ? 'We cannot show anyone’s details yet. Connect to the internet and wait a moment. If nothing appears, ask your nurse to link you to the person you care for.'
+        : 'Your details are not on this device yet. Connect to the internet and wait a moment.'}
     </p>
   );
 }

@@ -38,9 +38,9 @@ function AddReminder({ user, patientId, goals }) {
   const [saved, setSaved] = useState('');
   const { values, set } = form;
   const errors = {};
-  if (!values.title.trim()) errors.title = 'Enter a title.';
-  if (values.title.length > 60) errors.title = 'Keep the title to 60 characters or fewer.';
-  if (values.body.length > 120) errors.body = 'Keep the message to 120 characters or fewer.';
+  if (!values.title.trim()) errors.title = 'Enter what the reminder is for.';
+  if (values.title.length > 60) errors.title = 'Use 60 characters or fewer.';
+  if (values.body.length > 120) errors.body = 'Use 120 characters or fewer for the message.';
   if (!/^\d\d:\d\d$/.test(values.time_of_day)) errors.time_of_day = 'Enter a time, for example 09:00.';
   if (!values.days_of_week.length) errors.days_of_week = 'Choose at least one day.';
   const submit = async (event) => {
@@ -66,7 +66,7 @@ function AddReminder({ user, patientId, goals }) {
       <TextField name="body" label="Message" hint="Up to 120 characters" maxLength={120} value={values.body} onInput={set('body')} error={shown.body} />
       <TextField name="time_of_day" type="time" label="Time" value={values.time_of_day} onInput={set('time_of_day')} required error={shown.time_of_day} />
       <Checkboxes name="days_of_week" label="Days" options={DAY_OPTIONS} values={values.days_of_week} onInput={set('days_of_week')} error={shown.days_of_week} />
-      {goals.length ? <SelectField name="goal_id" label="For goal" placeholder="Not linked to a goal" options={Object.fromEntries(goals.map((g) => [g.id, g.data.title]))} value={values.goal_id} onInput={set('goal_id')} /> : null}
+      {goals.length ? <SelectField name="goal_id" label="Which goal is it for? (optional)" placeholder="None" options={Object.fromEntries(goals.map((g) => [g.id, g.data.title]))} value={values.goal_id} onInput={set('goal_id')} /> : null}
       <button type="submit" class="button">Add reminder</button>
       <Notice kind="success">{saved}</Notice>
     </form>
@@ -82,7 +82,7 @@ export function Reminders({ user }) {
         <>
           <PatientPicker ctx={d.ctx} />
           <Section title="Your reminders" id="reminders">
-            {d.reminders.length === 0 ? <Empty>No reminders yet.</Empty> : (
+            {d.reminders.length === 0 ? <Empty>You have no reminders yet.</Empty> : (
               <ul class="cards">
                 {d.reminders.map((r) => (
                   <li class="card" key={r.id}>
@@ -91,7 +91,7 @@ export function Reminders({ user }) {
                     {r.data.body ? <p>{r.data.body}</p> : null}
                     <button type="button" class="button button--secondary" onClick={() => editRecord(r, { active: !r.data.active })}>
                       {r.data.active ? 'Pause' : 'Resume'}<span class="visually-hidden"> reminder {r.data.title}</span>
-                    </button> <PendingBadge record={r} />
+                    </button> <PendingBadge record={r} person />
                   </li>
                 ))}
               </ul>

@@ -47,7 +47,7 @@ function ReportForm({ user, kind }) {
     });
     setSent(navigator.onLine
       ? 'Saved and being sent to the care team now. Someone will contact you.'
-      : 'Saved on this device. It will be sent to the care team as soon as this device is back online. If you need help now, call 999, or 111 if it is not an emergency.');
+      : 'Saved on this device. It goes to your care team as soon as you are back online. If you need help now, call 999. If it is not an emergency, call 111.');
     form.setValues({ ...values, details: '', injured: null, got_up_alone: null });
     setTried(false);
   };
@@ -68,15 +68,17 @@ function ReportForm({ user, kind }) {
         </>
       ) : null}
       <TextField name="details" label="What happened?" multiline value={values.details} onInput={set('details')} required={!isFall} error={shown.details} />
-      <button class="button button--huge" type="submit">Tell my care team</button>
+      <button class="button button--huge" type="submit">{carer ? 'Tell the care team' : 'Tell my care team'}</button>
       <Notice kind="success">{sent}</Notice>
     </form>
   );
 }
 
 export function Report({ user, kind = 'fall' }) {
+  // A carer reports someone else's fall: their heading matches their menu ("Report a fall").
+  const carer = Boolean(user && user.role === 'carer');
   return (
-    <Page title={kind === 'fall' ? 'I’ve had a fall' : 'Tell my care team'}>
+    <Page title={kind === 'fall' ? (carer ? 'Report a fall' : 'I’ve had a fall') : (carer ? 'Tell the care team' : 'Tell my care team')}>
       {kind === 'fall' ? <EmergencyAdvice /> : <p class="emergency__text">In an emergency, call 999.</p>}
       {user && ['patient', 'carer'].includes(user.role) ? <ReportForm user={user} kind={kind} /> : (
         !user ? <p><a href="/login">Sign in</a> to tell your care team about it.</p> : null

@@ -21,7 +21,7 @@ export function Upcoming({ user }) {
   return (
     <Page title="Upcoming visits">
       <PatientPicker ctx={d.ctx} />
-      {!d.ctx.current ? <NoPatient user={user} /> : d.visits.length === 0 ? <Empty>No visits booked.</Empty> : (
+      {!d.ctx.current ? <NoPatient user={user} /> : d.visits.length === 0 ? <Empty>No visits are booked yet.</Empty> : (
         <ul class="cards">
           {d.visits.map((v) => (
             <li class="card" key={v.id}>
