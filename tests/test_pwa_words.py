@@ -1,10 +1,11 @@
 """Patients and carers read everyday words (docs/pwa.md, "Words for patients and carers").
 
-A patient and a carer, each on a 360 × 740 phone, walk every screen they have: My goals
-and "Done today", history, the fall report, telling the team, reminders, upcoming
-visits, what is not sent yet and their account, online and offline once. On each screen
-the visible text holds none of the app's own jargon (sync, conflict, outbox…), no "null"
-or "undefined" and no raw field name, and axe finds no serious or critical violation.
+A patient and a carer, each on a 360 × 740 phone and on a tablet, walk every screen
+they have: My goals and "Done today", history, the fall report, telling the team,
+reminders, upcoming visits, what is not sent yet and their account, online and offline
+once. On each screen the visible text holds none of the app's own jargon (sync,
+conflict, outbox…), no "null" or "undefined" and no raw field name, and axe finds no
+serious or critical violation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from browser import (
     NARROW,
+    TABLET,
     axe_violations,
     demo_app,
     go,
@@ -37,8 +39,9 @@ BANNED = re.compile(
     re.IGNORECASE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh demo per walk: each one taps "Done today" as if for the first time."""
     with live_server(demo_app(tmp_path_factory.mktemp("pwa-words"))) as address:
         yield address
 
@@ -55,9 +58,11 @@ def heading(page: Page, name: str | re.Pattern[str]) -> None:
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
+@pytest.mark.parametrize("viewport", [NARROW, TABLET], ids=["phone", "tablet"])
 @pytest.mark.parametrize("username", ["patient1", "carer1"])
-def test_every_screen_speaks_plainly(chromium: Browser, base: str, username: str) -> None:
-    device = new_device(chromium, NARROW)
+def test_every_screen_speaks_plainly(chromium: Browser, base: str, username: str,
+                                     viewport: dict[str, int]) -> None:
+    device = new_device(chromium, viewport)
     page = device.new_page()
     sign_in(page, base, username)
     carer = username.startswith("carer")
