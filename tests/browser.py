@@ -244,13 +244,18 @@ _STORE_NAME = """async () => {
   }
 }"""
 
-_IDB = f"""async ([store, key]) => {{
+# The signed-in person's database, opened raw (no Dexie, no decryption).
+_OPEN_STORE = f"""async () => {{
   const name = await ({_STORE_NAME})();
-  const db = await new Promise((resolve, reject) => {{
+  return await new Promise((resolve, reject) => {{
     const request = indexedDB.open(name);
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
   }});
+}}"""
+
+_IDB = f"""async ([store, key]) => {{
+  const db = await ({_OPEN_STORE})();
   try {{
     return await new Promise((resolve, reject) => {{
       const objects = db.transaction(store).objectStore(store);
@@ -265,12 +270,7 @@ _IDB = f"""async ([store, key]) => {{
 
 
 _PUT_CLEAR_META = f"""async ([key, value]) => {{
-  const name = await ({_STORE_NAME})();
-  const db = await new Promise((resolve, reject) => {{
-    const request = indexedDB.open(name);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  }});
+  const db = await ({_OPEN_STORE})();
   try {{
     await new Promise((resolve, reject) => {{
       const tx = db.transaction('meta', 'readwrite');
