@@ -50,7 +50,7 @@ browser:
 	  else echo "Install Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
 lint: setup
-	$(BIN)/ruff check server sync tests bench
+	$(BIN)/ruff check server storage sync tests bench
 	$(BIN)/mypy
 
 bench: setup

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server import access, db  # noqa: E402
-from server.migrations import migrate  # noqa: E402
+from storage.sqlite.migrations import migrate  # noqa: E402
 from sync.registry import Actor  # noqa: E402
 
 PER_TEAM = 100

@@ -20,10 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import login, make_patient, make_team, make_user, test_config  # noqa: E402
+from conftest import login, make_patient, make_team, make_user, migrated_app, test_config  # noqa: E402
 
 from server import records  # noqa: E402
-from server.app import create_app  # noqa: E402
 from sync import apply_push, pull  # noqa: E402
 from sync.registry import Actor  # noqa: E402
 
@@ -45,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    app = create_app(test_config(Path(tempfile.mkdtemp())))
+    app = migrated_app(test_config(Path(tempfile.mkdtemp())))
     client = app.test_client()
     team = make_team(app)
     patients = [make_patient(app, team) for _ in range(100)]

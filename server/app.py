@@ -14,10 +14,10 @@ from server import (
     auth,
     compression,
     config,
+    database,
     db,
     errors,
     headers,
-    migrations,
     records,
     request_body,
     web,
@@ -68,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])  # type: ignore[method-assign]
 
+    database.init_app(app)
     db.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
@@ -90,9 +91,4 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     errors.answer_errors_under(app, fhir_api.PREFIX, fhir_api.outcome_for)
 
-    conn = db.connect(app.config["DATABASE"])
-    try:
-        migrations.migrate(conn)
-    finally:
-        conn.close()
     return app

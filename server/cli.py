@@ -15,13 +15,27 @@ from typing import Any
 import click
 from flask import Flask
 
-from server import access_log, accounts, db
+from server import access_log, accounts, database, db
 
 
-def _app() -> Flask:
+def _app(*, migrating: bool = False) -> Flask:
+    """The app from the environment's configuration; every command but ``init`` and
+    ``migrate`` refuses to run on a database whose schema is not current."""
     from server.app import create_app
+    from storage import UnsupportedDatabase
 
-    return create_app()
+    try:
+        app = create_app()
+    except UnsupportedDatabase as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not migrating:
+        pending = database.storage(app).pending_migrations()
+        if pending:
+            raise click.ClickException(
+                f"The database schema is not current ({len(pending)} migration(s) pending):"
+                " run `doorstep migrate` (or `doorstep init` on a new instance) first."
+            )
+    return app
 
 
 @click.group()
@@ -32,14 +46,23 @@ def main() -> None:
 @main.command()
 def init() -> None:
     """Create the instance folder, the database schema and the VAPID keys."""
-    app = _app()  # create_app applies pending migrations
+    app = _app(migrating=True)
     instance = Path(app.config["INSTANCE"])
     instance.mkdir(parents=True, exist_ok=True)
     instance.chmod(0o700)
+    database.storage(app).migrate()
     from server import vapid
 
     vapid.ensure_vapid_keys(instance)
     click.echo(f"Instance ready: {instance} (database {app.config['DB']})")
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations (stop `serve` and `scheduler` first)."""
+    applied = database.storage(_app(migrating=True)).migrate()
+    click.echo(f"Applied migrations: {', '.join(map(str, applied))}" if applied
+               else "The database schema is current.")
 
 
 @main.command()

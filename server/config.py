@@ -16,7 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE": "instance",
     # SQLite database file; defaults to <INSTANCE>/doorstep.db when empty.
     "DB": "",
-    # PostgreSQL URL (postgresql://…); not supported yet: setting it stops the app at start.
+    # Database URL: sqlite:////abs/path.db, or postgresql://… (refused at start until
+    # the PostgreSQL backend lands). Empty: the SQLite file DB.
     "DATABASE_URL": "",
     # Minutes an access token is valid.
     "ACCESS_TOKEN_MINUTES": 15,
@@ -157,13 +158,6 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
 
 def resolve_paths(config: dict[str, Any]) -> dict[str, Any]:
     """Absolute paths; the database defaults to <INSTANCE>/doorstep.db."""
-    if config["DATABASE_URL"]:
-        # Refuse rather than quietly write a local SQLite file the operator did not ask for.
-        raise SystemExit(
-            f"{ENV_PREFIX}DATABASE_URL is set, but this release runs on SQLite only: the "
-            "PostgreSQL backend is not available yet. Unset it to use the SQLite file "
-            f"{ENV_PREFIX}DB (default <instance>/doorstep.db)."
-        )
     instance = Path(config["INSTANCE"]).resolve()
     config["INSTANCE"] = str(instance)
     database = Path(config["DB"]).resolve() if config["DB"] else instance / "doorstep.db"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from server import db
 from server.clock import utcnow
-from server.migrations import migrate
+from storage.sqlite.migrations import migrate
 from sync import SqliteStore
 
 # Replaced wholesale from the replaced database, parents before children.

@@ -7,7 +7,7 @@ API for the server (every name below is importable from ``sync``)
 
 Store: ``store = SqliteStore(conn, clock=utcnow)`` over a connection from
 ``server.db.connect`` (``store.conn`` is that connection; scope policies use it).
-Schema: migration ``server/migrations/0002_sync.py`` calls ``create_schema(conn)``.
+Schema: migration ``storage/sqlite/migrations/0002_sync.py`` calls ``create_schema(conn)``.
 
 Sync endpoints (each call manages its own transaction — call outside one):
 

@@ -75,12 +75,11 @@ def pwa_built() -> bool:
 def demo_app(tmp_path: Path, patients: int = 6) -> Flask:
     """A fresh app on the real clock, seeded with ``doorstep demo`` data (small), with
     VAPID keys as `doorstep init` makes them (escalation notices are tried at once)."""
-    from conftest import test_config
+    from conftest import migrated_app, test_config
 
     from server import demo, vapid
-    from server.app import create_app
 
-    app = create_app(test_config(tmp_path))
+    app = migrated_app(test_config(tmp_path))
     vapid.ensure_vapid_keys(app.config["INSTANCE"])
     with app.app_context():
         demo.seed(patients=patients)

@@ -4,15 +4,21 @@ and plain factory functions for teams, users and sessions."""
 from __future__ import annotations
 
 import itertools
+import secrets
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import dbtools
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import accounts, db
+from server import accounts, database, db
 from server.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -55,9 +61,42 @@ def test_config(tmp_path: Any, clock: Clock | None = None, **overrides: Any) -> 
 test_config.__test__ = False  # type: ignore[attr-defined]
 
 
+_template: list[Path] = []
+
+
+def _template_database() -> Path:
+    """A migrated database made once per test process; each app starts from a copy
+    (migrating every test's database from scratch cost more than the test itself)."""
+    if not _template:
+        path = Path(tempfile.mkdtemp(prefix="doorstep-template-")) / "doorstep.db"
+        storage = create_app(test_config(path.parent, DB=str(path)))
+        database.storage(storage).migrate()
+        database.storage(storage).close()
+        _template.append(path)
+    return _template[0]
+
+
+def migrated_app(config: dict[str, Any]) -> Flask:
+    """``create_app(config)`` on a database with the current schema, as ``doorstep init``
+    leaves it: a fresh database is a copy of the template with its own epoch."""
+    application = create_app(config)
+    dbtools.init_app(application)
+    target = Path(application.config["DB"])
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_template_database(), target)
+        conn = sqlite3.connect(target)
+        with conn:
+            conn.execute("UPDATE sync_meta SET value = ? WHERE key = 'epoch'",
+                         (secrets.token_hex(8),))
+        conn.close()
+    database.storage(application).migrate()
+    return application
+
+
 @pytest.fixture
 def app(tmp_path: Any, clock: Clock) -> Iterator[Flask]:
-    application = create_app(test_config(tmp_path, clock))
+    application = migrated_app(test_config(tmp_path, clock))
     yield application
 
 

@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conftest import make_patient, make_record, make_team, make_user, test_config
+from conftest import make_patient, make_record, make_team, make_user, migrated_app, test_config
 from flask import Flask
-
-from server.app import create_app
 
 LONDON = ZoneInfo("Europe/London")
 PHONE_360 = {"width": 360, "height": 740}
@@ -48,7 +46,7 @@ def visit(app: Flask, patient: str, nurse: str, day: date, hour: int, minute: in
 def nurse_day_app(tmp_path: Path) -> tuple[Flask, dict[str, Any]]:
     """Nurse "nina" on team North: patients Edith (history, high falls risk), Arthur and
     Mabel; today's visits out of order, one of each state; yesterday and tomorrow."""
-    app = create_app(test_config(tmp_path))
+    app = migrated_app(test_config(tmp_path))
     team = make_team(app, "North")
     nina = make_user(app, "nurse", teams=(team,), username="nina").id
     other = make_user(app, "nurse", teams=(team,), username="omar").id

@@ -18,9 +18,10 @@ from typing import Any
 
 from push_service import BrowserSubscription
 
-from server import db, migrations, notify, push_subscriptions, vapid
+from server import db, notify, push_subscriptions, vapid
 from server.clock import iso
 from server.config import DEFAULTS
+from storage.sqlite import migrations
 from sync.registry import Actor
 
 _counter = itertools.count(1)

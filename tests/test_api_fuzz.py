@@ -23,7 +23,15 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import login, make_patient, make_record, make_team, make_user, test_config
+from conftest import (
+    login,
+    make_patient,
+    make_record,
+    make_team,
+    make_user,
+    migrated_app,
+    test_config,
+)
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -37,7 +45,6 @@ from test_escalation_rules import escalations, fall
 from test_sync_http import mutation, push, visit_fields
 
 from server import vapid
-from server.app import create_app
 from server.entities import ENTITIES
 
 EXAMPLES = int(os.environ.get("DOORSTEP_FUZZ_EXAMPLES", "8"))
@@ -85,7 +92,7 @@ class World:
     """A fresh instance with one team, patient and signed-in user of each role."""
 
     def __init__(self, tmp_path, clock):
-        self.app = create_app(test_config(
+        self.app = migrated_app(test_config(
             tmp_path, clock, PROPAGATE_EXCEPTIONS=False,
             # Subscriptions the fuzzer makes point nowhere and fail fast.
             PUSH_ENDPOINT_HOSTS=".invalid", PUSH_MAX_TRIES=1, PUSH_TIMEOUT_SECONDS=0.5))

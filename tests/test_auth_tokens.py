@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, Clock, login, make_user
+from conftest import PASSWORD, Clock, login, make_user, migrated_app
 
 
 def test_login_returns_the_spec_shape(app, client):
@@ -175,9 +175,7 @@ def test_after_the_grace_window_the_previous_token_revokes_the_device(app, clien
 def test_the_grace_window_is_configurable(tmp_path, clock):
     from conftest import test_config
 
-    from server.app import create_app
-
-    app = create_app(test_config(tmp_path, clock, REFRESH_GRACE_SECONDS=0))
+    app = migrated_app(test_config(tmp_path, clock, REFRESH_GRACE_SECONDS=0))
     client = app.test_client()
     session = login(client, make_user(app).username)
     refresh(client, session.refresh_token)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from server import cli, db, migrations
+from server import cli, db
+from storage.sqlite import migrations
 
 
 @pytest.fixture
@@ -113,13 +114,12 @@ def test_restore_makes_devices_re_pull_and_continue_pushing(tmp_path, clock):
     even though the restored database remembers fewer; replays are still not re-applied."""
     import uuid
 
-    from conftest import login, make_patient, make_team, make_user, test_config
+    from conftest import login, make_patient, make_team, make_user, migrated_app, test_config
     from test_sync_http import mutation, pull_all, push, visit_fields
 
-    from server.app import create_app
     from server.restore import restore_database
 
-    app = create_app(test_config(tmp_path, clock))
+    app = migrated_app(test_config(tmp_path, clock))
     client = app.test_client()
     team = make_team(app)
     patient = make_patient(app, team)

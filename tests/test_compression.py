@@ -11,11 +11,10 @@ from typing import Any
 
 import brotli
 import pytest
-from conftest import login_as, make_patient, make_team, test_config
+from conftest import login_as, make_patient, make_team, migrated_app, test_config
 from fhir_helpers import seed_record
 from test_fhir_bulk import export
 
-from server.app import create_app
 from server.fhir import bulk
 
 SHELL_JS = b"export const shell = 'app';\n" * 400
@@ -30,7 +29,7 @@ def app(tmp_path: Any, clock: Any) -> Iterator[Any]:
     (dist / "assets" / "index-abc123.js").write_bytes(SHELL_JS)
     (dist / "index.html").write_bytes(INDEX_HTML)
     (dist / "sw.js").write_bytes(b"self.addEventListener('fetch', () => {});\n" * 40)
-    application = create_app(test_config(tmp_path, clock, PWA_DIST=str(dist)))
+    application = migrated_app(test_config(tmp_path, clock, PWA_DIST=str(dist)))
     yield application
     bulk.join_workers(application)
 

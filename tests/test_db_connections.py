@@ -14,11 +14,10 @@ import threading
 import uuid
 
 import pytest
-from conftest import login, make_patient, make_team, make_user, test_config
+from conftest import login, make_patient, make_team, make_user, migrated_app, test_config
 from test_sync_http import mutation, push, visit_fields
 
 from server import accounts, cli, db
-from server.app import create_app
 from server.restore import restore_database
 
 
@@ -85,7 +84,7 @@ def test_a_nested_app_context_gets_its_own_connection(app):
 
 
 def test_apps_and_threads_have_their_own_connections(app, tmp_path, clock):
-    other_app = create_app(test_config(tmp_path / "other", clock))
+    other_app = migrated_app(test_config(tmp_path / "other", clock))
     with app.app_context():
         mine = db.get_db()
     with other_app.app_context():
@@ -105,7 +104,7 @@ def test_apps_and_threads_have_their_own_connections(app, tmp_path, clock):
 
 
 def test_connections_close_when_the_app_is_gone(tmp_path, clock):
-    gone = create_app(test_config(tmp_path, clock))
+    gone = migrated_app(test_config(tmp_path, clock))
     with gone.app_context():
         conn = db.get_db()
     del gone

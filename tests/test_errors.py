@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import login, make_user
-
-from server.app import create_app
+from conftest import login, make_user, migrated_app
 
 
 def assert_shape(response, code):
@@ -72,7 +70,7 @@ def test_record_out_of_scope_is_404_not_403(app, client):
 def failing_app(tmp_path, clock):
     from conftest import test_config
 
-    app = create_app(test_config(tmp_path, clock))
+    app = migrated_app(test_config(tmp_path, clock))
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     @app.get("/api/v1/boom")

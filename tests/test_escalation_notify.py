@@ -12,7 +12,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import login, make_patient, make_record, make_team, make_user, test_config
+from conftest import (
+    login,
+    make_patient,
+    make_record,
+    make_team,
+    make_user,
+    migrated_app,
+    test_config,
+)
 from push_factories import make_pusher
 from push_service import push_service_fixture  # noqa: F401
 from test_escalation_rules import (
@@ -28,7 +36,6 @@ from test_escalation_rules import (
 from test_sync_http import mutation, push
 
 from server import db, escalation_jobs, notify, scheduler, vapid
-from server.app import create_app
 from server.escalation import Settings
 
 PATIENT_WORDS = ("Edith", "Crawley", "Mill Lane", "fall", "injur", "welfare", "Tripped")
@@ -247,7 +254,7 @@ def test_unacknowledged_escalations_are_notified_again_on_time(
 
 
 def test_re_notification_timing_is_configuration(tmp_path, clock, push_service, pusher):
-    app = create_app(test_config(tmp_path, clock, ESCALATION_RENOTIFY_EMERGENCY_MINUTES=5,
+    app = migrated_app(test_config(tmp_path, clock, ESCALATION_RENOTIFY_EMERGENCY_MINUTES=5,
                                  ESCALATION_RENOTIFY_EMERGENCY_TIMES=2))
     world = make_world(app)
     browser = subscribe(app.test_client(), world["coordinator"], push_service)

@@ -9,10 +9,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_patient, make_record, make_team, make_user, test_config
+from conftest import make_patient, make_record, make_team, make_user, migrated_app, test_config
 
 from server import db, escalation_jobs, records
-from server.app import create_app
 from server.clock import iso
 from sync import SYSTEM, ValidationFailed
 
@@ -515,7 +514,7 @@ def test_an_escalation_rolls_back_with_the_change_that_raised_it(app, world):
 
 
 def test_thresholds_are_configuration(tmp_path, clock):
-    app = create_app(test_config(tmp_path, clock, ESCALATION_LATE_SYNC_HOURS=48,
+    app = migrated_app(test_config(tmp_path, clock, ESCALATION_LATE_SYNC_HOURS=48,
                                  ESCALATION_MISSED_VISIT_HOURS=4,
                                  ESCALATION_ACTIVATION_LOW_LEVEL=2,
                                  ESCALATION_GOAL_NOT_LOGGED_DAYS=3))

@@ -24,11 +24,17 @@ from browser import (
     sign_in,
     status,
 )
-from conftest import PASSWORD, make_patient, make_record, make_team, make_user, test_config
+from conftest import (
+    PASSWORD,
+    make_patient,
+    make_record,
+    make_team,
+    make_user,
+    migrated_app,
+    test_config,
+)
 from nurse_factories import VIEWPORTS, at, today, visit
 from playwright.sync_api import Browser, Page, expect
-
-from server.app import create_app
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")
@@ -50,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     """Nina on North (500 patients) and East (2): she co-ordinates every 50th North
     patient and has visits booked with patients 1–4; Omar with 5 and 6; 7 and 8 are at
     high falls risk; patient 1 was last visited 3 days ago."""
-    app = create_app(test_config(tmp_path_factory.mktemp("pwa-caseload")))
+    app = migrated_app(test_config(tmp_path_factory.mktemp("pwa-caseload")))
     north, east = make_team(app, "North"), make_team(app, "East")
     nina = make_user(app, "nurse", teams=(north, east), username="nina").id
     omar = make_user(app, "nurse", teams=(north,), username="omar").id

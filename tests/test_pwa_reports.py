@@ -15,11 +15,9 @@ from typing import Any
 
 import pytest
 from browser import NARROW, axe_violations, go, live_server, new_device, sign_in
-from conftest import PASSWORD, Clock, test_config
+from conftest import PASSWORD, Clock, migrated_app, test_config
 from playwright.sync_api import Browser, Page, expect
 from test_reports import NOW, build_world
-
-from server.app import create_app
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")
@@ -30,7 +28,7 @@ TABLET_PORTRAIT = {"width": 768, "height": 1024}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     clock = Clock(NOW)
-    app = create_app(test_config(tmp_path_factory.mktemp("pwa-reports"), clock))
+    app = migrated_app(test_config(tmp_path_factory.mktemp("pwa-reports"), clock))
     world = build_world(app, clock)
     with live_server(app) as base:
         yield {"base": base, "username": world["coordinator"].username}

@@ -7,12 +7,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import login, make_patient, make_team, make_user, test_config
+from conftest import login, make_patient, make_team, make_user, migrated_app, test_config
 from test_errors import assert_shape
 from test_sync_http import mutation, push, visit_fields
 
 from server import db
-from server.app import create_app
 
 
 def usage(app, user_id=None):
@@ -24,7 +23,7 @@ def usage(app, user_id=None):
 
 
 def capped_world(tmp_path, clock, **caps):
-    app = create_app(test_config(tmp_path, clock, **caps))
+    app = migrated_app(test_config(tmp_path, clock, **caps))
     client = app.test_client()
     team = make_team(app)
     patient = make_patient(app, team)

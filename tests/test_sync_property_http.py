@@ -34,12 +34,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conftest import Clock, login, make_patient, make_record, make_team, make_user, test_config
+from conftest import (
+    Clock,
+    login,
+    make_patient,
+    make_record,
+    make_team,
+    make_user,
+    migrated_app,
+    test_config,
+)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from server import cli, db
-from server.app import create_app
 from server.restore import restore_database
 
 DEVICES = 6  # a nurse on two devices, another nurse, a co-ordinator, a patient, a carer
@@ -116,7 +124,7 @@ class HttpDevice:
 class World:
     def __init__(self, folder: Path) -> None:
         self.clock = Clock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-        self.app = create_app(test_config(folder, self.clock))
+        self.app = migrated_app(test_config(folder, self.clock))
         self.client = self.app.test_client()
         self.backup_path = folder / "backup.db"
         self.phase = "before_backup"  # → after_backup → restored

@@ -153,7 +153,7 @@ def test_latest_change_by_other() -> None:
 
 
 def test_the_migration_creates_the_engine_schema(tmp_path: Any) -> None:
-    from server import migrations
+    from storage.sqlite import migrations
 
     conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
     applied = migrations.migrate(conn)

@@ -12,11 +12,10 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from conftest import PASSWORD, login, make_patient, make_team, make_user, test_config
+from conftest import PASSWORD, login, make_patient, make_team, make_user, migrated_app, test_config
 from test_sync_http import mutation, pull, pull_all, push, visit_fields
 
 from server import cli, db
-from server.app import create_app
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def app(tmp_path, clock, monkeypatch):
     monkeypatch.setenv("DOORSTEP_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("DOORSTEP_PASSWORD_HASH_MEMORY_KIB", "256")
     monkeypatch.setenv("DOORSTEP_PASSWORD_HASH_TIME_COST", "1")
-    return create_app(test_config(tmp_path, clock))
+    return migrated_app(test_config(tmp_path, clock))
 
 
 @pytest.fixture

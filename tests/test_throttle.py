@@ -3,9 +3,7 @@ counted in the database so it holds across worker processes."""
 
 from __future__ import annotations
 
-from conftest import PASSWORD, make_user
-
-from server.app import create_app
+from conftest import PASSWORD, make_user, migrated_app
 
 
 def attempt(client, username, password="wrong password", address="10.0.0.1"):
@@ -56,7 +54,7 @@ def test_throttle_holds_across_worker_processes(tmp_path, clock):
     from conftest import test_config
 
     config = test_config(tmp_path, clock)
-    worker_a, worker_b = create_app(config), create_app(config)
+    worker_a, worker_b = migrated_app(config), migrated_app(config)
     make_user(worker_a, username="nina")
     client_a, client_b = worker_a.test_client(), worker_b.test_client()
     for i in range(5):
@@ -134,7 +132,7 @@ def test_unknown_usernames_are_throttled(client):
 def test_one_address_is_limited_across_usernames(tmp_path, clock):
     from conftest import test_config
 
-    app = create_app(test_config(tmp_path, clock, LOGIN_MAX_FAILURES_PER_ADDRESS=12))
+    app = migrated_app(test_config(tmp_path, clock, LOGIN_MAX_FAILURES_PER_ADDRESS=12))
     client = app.test_client()
     make_user(app, username="nina")
     for i in range(12):  # four failures each on three names: under the per-name limit

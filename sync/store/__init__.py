@@ -96,10 +96,28 @@ class QuarantineEntry:
     record_id: str | None = None
 
 
-class Store(Protocol):
-    """What the engine needs from a database. ``conn`` is exposed for scope policies."""
+class Transactions(Protocol):
+    """A caller's transactions a store can be bound to (``storage/``'s units of work)."""
 
-    conn: Any
+    def current(self) -> Any:
+        """The open unit of work, or None outside a transaction."""
+        ...
+
+    def write(self) -> AbstractContextManager[Any]: ...
+
+    def read(self) -> AbstractContextManager[Any]: ...
+
+
+class Store(Protocol):
+    """What the engine needs from a database.
+
+    ``unit`` is the caller's unit of work the current transaction belongs to (None for
+    a bare store): the policies a caller gives the registry (scope, hooks) use it for
+    their own queries and for side effects after commit. The engine itself never does.
+    """
+
+    @property
+    def unit(self) -> Any: ...
 
     def now(self) -> str: ...
 

@@ -25,7 +25,14 @@ from typing import Any
 
 import sqlite_utils
 
-from sync.store import ChangedRow, HistoryEntry, NewVersion, QuarantineEntry, StoredRecord
+from sync.store import (
+    ChangedRow,
+    HistoryEntry,
+    NewVersion,
+    QuarantineEntry,
+    StoredRecord,
+    Transactions,
+)
 from sync.store.sqlite_restore import RestoreMarks
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -145,13 +152,41 @@ def _dump(value: Any) -> str:
 
 
 class SqliteStore(RestoreMarks):
-    """The engine's storage over one SQLite connection (one per request or thread)."""
+    """The engine's storage over SQLite.
+
+    Either over one connection whose transactions it runs itself (tests, benchmarks), or
+    bound to a caller's ``transactions`` (``storage/``): then each transaction is the
+    caller's unit of work, its connection is that unit's, and ``unit`` is the unit.
+    """
 
     def __init__(
-        self, conn: sqlite3.Connection, clock: Callable[[], datetime] | None = None
+        self,
+        conn: sqlite3.Connection | None = None,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        transactions: Transactions | None = None,
     ) -> None:
-        self.conn = conn
+        if (conn is None) == (transactions is None):
+            raise TypeError("SqliteStore takes a connection or transactions, not both")
+        self._own_conn = conn
+        self._transactions = transactions
         self.clock = clock or _iso_now
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._own_conn is not None:
+            return self._own_conn
+        assert self._transactions is not None
+        unit = self._transactions.current()
+        if unit is None:
+            raise RuntimeError("the engine's store was used outside a transaction")
+        conn: sqlite3.Connection = unit.conn
+        return conn
+
+    @property
+    def unit(self) -> Any:
+        """The caller's unit of work this transaction belongs to (None for a bare store)."""
+        return self._transactions.current() if self._transactions is not None else None
 
     @classmethod
     def open(cls, path: str | Path, clock: Callable[[], datetime] | None = None) -> SqliteStore:
@@ -183,10 +218,16 @@ class SqliteStore(RestoreMarks):
         return self.clock().astimezone(UTC).isoformat(timespec="microseconds")
 
     def in_transaction(self) -> bool:
+        if self._transactions is not None:
+            return self._transactions.current() is not None
         return self.conn.in_transaction
 
     @contextmanager
     def write_transaction(self) -> Iterator[None]:
+        if self._transactions is not None:
+            with self._transactions.write():
+                yield
+            return
         if self.conn.in_transaction:
             raise RuntimeError("write_transaction() cannot nest in an open transaction")
         self.conn.execute("BEGIN IMMEDIATE")
@@ -200,6 +241,10 @@ class SqliteStore(RestoreMarks):
     @contextmanager
     def read_transaction(self) -> Iterator[None]:
         """One snapshot for several reads; inside a caller's transaction, that one."""
+        if self._transactions is not None:
+            with self._transactions.read():
+                yield
+            return
         if self.conn.in_transaction:
             yield
             return

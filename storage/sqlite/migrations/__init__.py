@@ -30,13 +30,26 @@ def available() -> list[tuple[int, Path]]:
     return found
 
 
-def migrate(conn: sqlite3.Connection) -> list[int]:
-    """Apply every pending migration; returns the ids applied."""
+def _ensure_table(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL"
         " DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
     )
+
+
+def pending(conn: sqlite3.Connection) -> list[int]:
+    """Ids of the migrations this database has not applied yet."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    done = {row[0] for row in conn.execute("SELECT id FROM schema_migrations")} if exists else set()
+    return [number for number, _ in available() if number not in done]
+
+
+def migrate(conn: sqlite3.Connection) -> list[int]:
+    """Apply every pending migration; returns the ids applied."""
+    _ensure_table(conn)
     applied = []
     for number, path in available():
         conn.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,45 @@
+"""The app's storage: opened once per app from its configuration, used per request.
+
+Views and services take units of work from here (``with database.write() as uow``);
+the storage package behind it is the only code that knows SQL. Building the app never
+changes the schema: ``doorstep init`` / ``doorstep migrate`` do (storage.migrate()).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from flask import Flask, current_app
+
+from server.clock import utcnow
+from storage import Storage, UnitOfWork, open_storage
+from sync.store import Store
+
+
+def database_url(config: dict[str, object]) -> str:
+    """``DATABASE_URL`` when set, else the SQLite file ``DB``."""
+    return str(config.get("DATABASE_URL") or config["DB"])
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["doorstep.storage"] = open_storage(database_url(app.config), clock=utcnow)
+
+
+def storage(app: Flask | None = None) -> Storage:
+    found: Storage = (app or current_app).extensions["doorstep.storage"]
+    return found
+
+
+def write() -> AbstractContextManager[UnitOfWork]:
+    """A read-write unit of work on the app's storage."""
+    return storage().write()
+
+
+def read() -> AbstractContextManager[UnitOfWork]:
+    """A read-only snapshot on the app's storage."""
+    return storage().read()
+
+
+def sync_store() -> Store:
+    """The engine's store; each transaction it runs is a unit of work of its own."""
+    return storage().sync_store()

@@ -1,0 +1,9 @@
+"""The invites repository's interface; each backend implements it (storage/<backend>/)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Invites(Protocol):
+    """TODO(storage-boundary): methods move here from the server's modules."""
