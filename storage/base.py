@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from storage.accounts import Accounts
     from storage.audit import Audit
+    from storage.care_records import CareRecordQueries
     from storage.devices import Devices
     from storage.fhir_exports import FhirExports
     from storage.invites import Invites
@@ -44,6 +45,7 @@ class UnitOfWork:
     notifications: Notifications
     fhir_exports: FhirExports
     records: RecordQueries
+    care_records: CareRecordQueries
     store: Store
     read_only: bool
 

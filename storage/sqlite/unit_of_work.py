@@ -20,6 +20,7 @@ from sync.store.sqlite import SqliteStore
 if TYPE_CHECKING:
     from storage.accounts import Accounts
     from storage.audit import Audit
+    from storage.care_records import CareRecordQueries
     from storage.devices import Devices
     from storage.fhir_exports import FhirExports
     from storage.invites import Invites
@@ -98,6 +99,13 @@ class SqliteUnitOfWork(UnitOfWork):
         from storage.sqlite.records import SqliteRecordQueries
 
         return SqliteRecordQueries(self.conn, self.clock)
+
+
+    @cached_property
+    def care_records(self) -> CareRecordQueries:  # type: ignore[override]
+        from storage.sqlite.care_records import SqliteCareRecordQueries
+
+        return SqliteCareRecordQueries(self.conn, self.clock)
 
 
 class _Bound:
