@@ -12,85 +12,50 @@ A patient outside scope is answered with 404 by the callers, never 403.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from typing import Any
 
+from server.database import unit_of
+from storage import UnitOfWork
 from sync.registry import Actor
 
 STAFF = frozenset({"nurse", "coordinator"})
 
-# Patients are synced records; their team lives in the JSON data. One index seek per
-# team (index of migration 0011): CROSS JOIN keeps the team list outside, as the
-# planner does not use an expression index for ``IN (SELECT … json_each)``.
-_TEAM_PATIENTS = (
-    "SELECT p.id FROM json_each(?) AS team CROSS JOIN records p"
-    " WHERE p.entity = 'patient' AND p.deleted = 0"
-    " AND json_extract(p.data, '$.team_id') = team.value"
-)
-_CARER_PATIENTS = (
-    "SELECT l.patient_id FROM records l JOIN records p"
-    " ON p.entity = 'patient' AND p.id = l.patient_id AND p.deleted = 0"
-    " WHERE l.entity = 'carer_link' AND l.deleted = 0"
-    " AND json_extract(l.data, '$.carer_user_id') = ?"
-    " AND json_extract(l.data, '$.active') = 1"
-    " AND coalesce(json_extract(p.data, '$.sharing_objection'), 0) = 0"
-)
-# A scalar subquery: with a join the planner may walk every user when it thinks them few.
-_OWN_PATIENT = (
-    "SELECT id FROM records WHERE entity = 'patient' AND deleted = 0"
-    " AND id = (SELECT patient_id FROM users WHERE id = ?)"
-)
 
-
-def visible_patient_ids(conn: sqlite3.Connection, actor: Actor) -> set[str]:
+def visible_patient_ids(uow: UnitOfWork, actor: Actor) -> set[str]:
     """Every patient id this actor may see."""
+    queries = unit_of(uow).records
     if actor.role in STAFF:
-        if not actor.team_ids:
-            return set()
-        rows = conn.execute(_TEAM_PATIENTS, (json.dumps(sorted(actor.team_ids)),))
-    elif actor.role == "carer":
-        rows = conn.execute(_CARER_PATIENTS, (actor.user_id,))
-    elif actor.role == "patient":
-        rows = conn.execute(_OWN_PATIENT, (actor.user_id,))
-    else:
-        return set()
-    return {row[0] for row in rows}
+        return queries.patients_of_teams(actor.team_ids) if actor.team_ids else set()
+    if actor.role == "carer":
+        return queries.patients_of_carer(actor.user_id)
+    if actor.role == "patient":
+        own = queries.own_patient(actor.user_id)
+        return {own} if own is not None else set()
+    return set()
 
 
-def can_see_patient(conn: sqlite3.Connection, actor: Actor, patient_id: str) -> bool:
-    return patient_id in visible_patient_ids(conn, actor)
+def can_see_patient(uow: UnitOfWork, actor: Actor, patient_id: str) -> bool:
+    return patient_id in visible_patient_ids(uow, actor)
 
 
-def patient_data(conn: sqlite3.Connection, patient_id: str) -> dict[str, Any] | None:
+def patient_data(uow: UnitOfWork, patient_id: str) -> dict[str, Any] | None:
     """A live patient's stored fields (no scope check: callers check first)."""
-    row = conn.execute(
-        "SELECT data FROM records WHERE entity = 'patient' AND id = ? AND deleted = 0",
-        (patient_id,),
-    ).fetchone()
-    return json.loads(row[0]) if row else None
+    return unit_of(uow).records.patient_data(patient_id)
 
 
-def nhs_number_taken(conn: sqlite3.Connection, number: str, exclude_id: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM records WHERE entity = 'patient' AND deleted = 0 AND id != ?"
-        " AND json_extract(data, '$.nhs_number') = ?",
-        (exclude_id, number),
-    ).fetchone()
-    return row is not None
+def nhs_number_taken(uow: UnitOfWork, number: str, exclude_id: str) -> bool:
+    return unit_of(uow).records.nhs_number_taken(number, exclude_id)
 
 
-def coordinator_ids_for_team(conn: sqlite3.Connection, team_id: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT u.id FROM users u JOIN team_members m ON m.user_id = u.id"
-        " WHERE m.team_id = ? AND u.role = 'coordinator' AND u.active = 1 ORDER BY u.id",
-        (team_id,),
-    )
-    return [row[0] for row in rows]
+def coordinator_ids_for_team(uow: UnitOfWork, team_id: str) -> list[str]:
+    return unit_of(uow).records.active_coordinators_of_team(team_id)
 
 
 class AccessScope:
-    """Adapter giving the sync engine its ScopePolicy from this module."""
+    """Adapter giving the sync engine its ScopePolicy from this module: it asks through
+    the unit of work the engine's transaction belongs to."""
 
     def visible_patient_ids(self, store: Any, actor: Actor) -> set[str]:
-        return visible_patient_ids(store.conn, actor)
+        unit = store.unit
+        # TRANSITION (issue 11): a bare store (over a raw connection) has no unit yet.
+        return visible_patient_ids(unit if unit is not None else store.conn, actor)

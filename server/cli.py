@@ -116,7 +116,8 @@ def demo(patients: int) -> None:
     app = _app()
     with app.app_context():
         logins = demo_data.seed(patients=patients)
-        lines = demo_data.login_lines(db.get_db())
+        with database.read() as uow:
+            lines = demo_data.login_lines(uow)
     if logins is None:
         click.echo("The database already has users: demo data not added.")
     if lines:

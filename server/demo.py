@@ -15,7 +15,6 @@ team's co-ordinator, so the inbox starts with a handful of open escalations of e
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -24,9 +23,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from server import accounts, db, escalation_jobs, records
+from server import accounts, database, escalation_jobs, records
 from server.clinical.nhs_number import check_digit
 from server.clock import utcnow
+from storage import UnitOfWork
 from sync.apply import apply_mutation
 from sync.protocol import Mutation
 from sync.registry import SYSTEM, Actor
@@ -80,21 +80,21 @@ OPEN_PER_RULE = 3  # open escalations left per team and rule; older ones are res
 
 def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, str]] | None:
     """Fill an empty database; returns the demo logins, or None if users exist already."""
-    conn = db.get_db()
-    if conn.execute("SELECT 1 FROM users LIMIT 1").fetchone():
-        return None
+    with database.read() as uow:
+        if accounts.list_users(_accounts(uow)):
+            return None
     rng = random.Random(rng_seed)
     today = utcnow().astimezone(LONDON).date()
-    with db.write_transaction(conn):
-        teams = {name: accounts.create_team(conn, name)["id"]
+    with database.write() as uow:
+        teams = {name: accounts.create_team(_accounts(uow), name)["id"]
                  for name in ("North Locality", "South Locality")}
         staff: dict[str, accounts.User] = {}
         for username, role, team, display in STAFF:
             staff[username] = accounts.create_user(
-                conn, username=username, password=PASSWORD, role=role, display_name=display,
-                team_ids=(teams[team],) if team else ())
+                _accounts(uow), username=username, password=PASSWORD, role=role,
+                display_name=display, team_ids=(teams[team],) if team else ())
         logins = [(u, role, PASSWORD) for u, role, _, _ in STAFF]
-        writer = _Writer(conn)
+        writer = _Writer(uow)
         team_patients: dict[str, list[str]] = {name: [] for name in teams}
         late_sync_hours = current_app.config["ESCALATION_LATE_SYNC_HOURS"]
         current_app.config["ESCALATION_LATE_SYNC_HOURS"] = 10 ** 6  # history is not late
@@ -107,7 +107,7 @@ def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, 
                 _history(writer, rng, patient_id, _nurses(staff, teams[team_name]), today)
                 team_patients[team_name].append(patient_id)
                 if n in FAMILY_PATIENTS:
-                    logins += _family(conn, writer, n, patient_id, staff["nurse.north1"], today)
+                    logins += _family(uow, writer, n, patient_id, staff["nurse.north1"], today)
         finally:
             current_app.config["ESCALATION_LATE_SYNC_HOURS"] = late_sync_hours
         for team_name, ids in team_patients.items():
@@ -115,45 +115,46 @@ def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, 
                 _recent_events(writer, rng, ids, _nurses(staff, teams[team_name]), today)
     now = utcnow()
     escalation_jobs.run_escalation_rules(current_app, now)  # missed visits, lapsed goals
-    with db.write_transaction(conn):
+    with database.write() as uow:
         for coordinator in (u for u in staff.values() if u.role == "coordinator"):
-            _triaged_before(conn, coordinator)
+            _triaged_before(uow, coordinator)
     return logins
 
 
-def login_lines(conn: Any) -> list[str]:
+def _accounts(uow: UnitOfWork) -> Any:
+    """TRANSITION (issue 11): what ``accounts.*`` takes. A raw connection until h/accounts
+    lands; then the unit of work itself (return ``uow``)."""
+    return uow.conn  # type: ignore[attr-defined]
+
+
+def login_lines(uow: UnitOfWork) -> list[str]:
     """The demo logins still in the database, with each one's team and patient: printed
     by ``doorstep demo`` every time, so the demo never needs the first run's output."""
     demo_names = {u for u, _, _, _ in STAFF}
     lines = []
-    for user_id, username, role, patient_id in conn.execute(
-            "SELECT id, username, role, patient_id FROM users ORDER BY role, username"):
+    users = sorted(accounts.list_users(_accounts(uow)), key=lambda u: (u.role, u.username))
+    for user in users:
+        role, username, patient_id = user.role, user.username, user.patient_id
         if username not in demo_names and not (
                 role in ("patient", "carer") and username.startswith(role)):
             continue
-        teams = [r[0] for r in conn.execute(
-            "SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id"
-            " WHERE m.user_id = ? ORDER BY t.name", (user_id,))]
+        teams = [team.name for team in uow.records.team_names(user.team_ids)]
         if role == "carer":
-            patient_id = next((r[0] for r in conn.execute(
-                "SELECT patient_id FROM records WHERE entity = 'carer_link' AND deleted = 0"
-                " AND json_extract(data, '$.carer_user_id') = ?", (user_id,))), None)
+            patient_id = next(iter(uow.records.carer_linked_patients(user.id)), None)
         about = ", ".join(teams) or ("all teams" if role == "admin" else "")
         if patient_id:
-            about = _patient_words(conn, patient_id, role)
+            about = _patient_words(uow, patient_id, role)
         lines.append(f"  {username:<13} {role:<12} {about}")
     return lines
 
 
-def _patient_words(conn: Any, patient_id: str, role: str) -> str:
-    row = conn.execute("SELECT data FROM records WHERE entity = 'patient' AND id = ?",
-                       (patient_id,)).fetchone()
-    if row is None:
+def _patient_words(uow: UnitOfWork, patient_id: str, role: str) -> str:
+    data = uow.records.patient_data(patient_id)
+    if data is None:
         return ""
-    data = json.loads(row[0])
-    team = conn.execute("SELECT name FROM teams WHERE id = ?", (data["team_id"],)).fetchone()
+    team = uow.records.team_names([data["team_id"]])
     who = "is" if role == "patient" else "cares for"
-    return f"{who} {data['given_name']} {data['family_name']} ({team[0] if team else '-'})"
+    return f"{who} {data['given_name']} {data['family_name']} ({team[0].name if team else '-'})"
 
 
 def _team_of(n: int) -> str:
@@ -169,10 +170,10 @@ def _as(user: accounts.User) -> Actor:
                  team_ids=frozenset(user.team_ids))
 
 
-def _write_as(conn: Any, user: accounts.User, entity: str, record_id: str, op: str,
+def _write_as(uow: UnitOfWork, user: accounts.User, entity: str, record_id: str, op: str,
               fields: dict[str, Any]) -> None:
     """A change made by a person (their stamps, their audit trail), as if synced."""
-    apply_mutation(records.store(conn), records.registry(), _as(user),
+    apply_mutation(uow.store, records.registry(), _as(user),
                    Mutation(entity, record_id, op, fields, base_version=None))
 
 
@@ -211,10 +212,8 @@ def _recent_events(write: _Writer, rng: random.Random, patient_ids: list[str],
             "patient_id": patient_id, "kind": "fall", "happened_at": _at(yesterday, 18 + n),
             "injured": n == 0, "unable_to_get_up": False,
             "details": "Slipped getting out of the chair." if n == 0 else "Tripped on the rug."})
-    for visit_id, patient_id in write.conn.execute(
-            "SELECT id, patient_id FROM records WHERE entity = 'visit' AND patient_id IN (?, ?)"
-            " AND json_extract(data, '$.signed_at') IS NOT NULL ORDER BY id LIMIT 3",
-            (patient_ids[0], patient_ids[-1])).fetchall():
+    for visit_id, patient_id in write.uow.records.signed_visits(
+            [patient_ids[0], patient_ids[-1]], limit=3):
         write("visit_addendum", {"visit_id": visit_id, "patient_id": patient_id,
                                  "text": "GP informed by phone after the visit."})
 
@@ -222,11 +221,11 @@ def _recent_events(write: _Writer, rng: random.Random, patient_ids: list[str],
 class _Writer:
     """Writes records through the engine as the server, in the caller's transaction."""
 
-    def __init__(self, conn: Any):
-        self.conn = conn
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
 
     def __call__(self, entity: str, fields: dict[str, Any], record_id: str | None = None) -> str:
-        return records.write_as_system(self.conn, SYSTEM, entity, fields,
+        return records.write_as_system(self.uow, SYSTEM, entity, fields,
                                        record_id or str(uuid.uuid4()))
 
 
@@ -322,33 +321,29 @@ def _history(write: _Writer, rng: random.Random, patient_id: str,
                                    "done": rng.random() < 0.85})
 
 
-def _triaged_before(conn: Any, coordinator: accounts.User) -> None:
+def _triaged_before(uow: UnitOfWork, coordinator: accounts.User) -> None:
     """Resolve all but the newest few open escalations per rule of the co-ordinator's
     team: earlier weeks' work, done (their name on it, through the engine)."""
-    rows = conn.execute(
-        "SELECT id, json_extract(data, '$.rule') FROM records WHERE entity = 'escalation'"
-        " AND deleted = 0 AND json_extract(data, '$.status') = 'open'"
-        " AND json_extract(data, '$.team_id') IN (SELECT team_id FROM team_members"
-        "   WHERE user_id = ?) ORDER BY seq DESC", (coordinator.id,)).fetchall()
+    rows = uow.records.open_escalations_of_teams(coordinator.team_ids)
     kept: dict[str, int] = {}
     for escalation_id, rule in rows:
         kept[rule] = kept.get(rule, 0) + 1
         if kept[rule] > OPEN_PER_RULE:
-            _write_as(conn, coordinator, "escalation", escalation_id, "update", {
+            _write_as(uow, coordinator, "escalation", escalation_id, "update", {
                 "status": "resolved", "resolution_note": "Reviewed at the team meeting."})
 
 
-def _family(conn: Any, write: _Writer, n: int, patient_id: str, nurse: accounts.User,
+def _family(uow: UnitOfWork, write: _Writer, n: int, patient_id: str, nurse: accounts.User,
             today: date) -> list[tuple[str, str, str]]:
     """A patient account and a carer account with an active link, and visits from the
     team's first nurse (today and later this week)."""
-    person = json.loads(conn.execute("SELECT data FROM records WHERE id = ?",
-                                     (patient_id,)).fetchone()[0])
+    person = uow.records.patient_data(patient_id)
+    assert person is not None
     patient_user = accounts.create_user(  # their own name in the app's header
-        conn, username=f"patient{n}", password=PASSWORD, role="patient",
+        _accounts(uow), username=f"patient{n}", password=PASSWORD, role="patient",
         display_name=f"{person['given_name']} {person['family_name']}", patient_id=patient_id)
     carer = accounts.create_user(
-        conn, username=f"carer{n}", password=PASSWORD, role="carer",
+        _accounts(uow), username=f"carer{n}", password=PASSWORD, role="carer",
         display_name=f"{('Susan', 'Janet')[n % 2]} {person['family_name']}")
     write("carer_link", {"patient_id": patient_id, "carer_user_id": carer.id,
                          "relationship": "daughter", "consent_basis": "patient_consent",
@@ -367,7 +362,7 @@ def _family(conn: Any, write: _Writer, n: int, patient_id: str, nurse: accounts.
                         "visit_type": "review", "status": "scheduled"})
     if n == FAMILY_PATIENTS[1]:  # patient1 stays without one: tests report its first fall
         yesterday = today - timedelta(days=1)
-        _write_as(conn, carer, "self_report", str(uuid.uuid4()), "create", {
+        _write_as(uow, carer, "self_report", str(uuid.uuid4()), "create", {
             "patient_id": patient_id, "kind": "fall", "happened_at": _at(yesterday, 20),
             "injured": False, "unable_to_get_up": False,
             "details": "Found on the floor by the bed."})

@@ -1,21 +1,22 @@
-"""The server's door to the sync engine: the app's registry and a store per request.
+"""The server's door to the sync engine: the app's registry, and server-made changes.
 
-Views call these helpers rather than building stores themselves, so the storage
-backend is chosen in one place (PostgreSQL will plug in here).
+Views take the engine's store from ``database.sync_store()`` (pull, push: the engine
+opens its own units of work) or ``uow.store`` inside a unit of work they opened.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any
 
 from flask import Flask, current_app
 
 from server.clock import utcnow
+from server.database import unit_of
 from server.db import get_db
 from server.entities import build_registry
+from storage import UnitOfWork
 from sync import SYSTEM, Mutation, SqliteStore, apply_mutation
 from sync.registry import Actor, Registry
 
@@ -31,18 +32,21 @@ def registry() -> Registry:
     return found
 
 
-def store(conn: sqlite3.Connection | None = None) -> SqliteStore:
+def store(conn: Any = None) -> SqliteStore:
+    """TRANSITION (issue 11): a store over a raw connection, for the modules other
+    helpers still convert (api/devices, api/escalations, escalation_jobs). Remove once
+    none calls it: use ``database.sync_store()`` or ``uow.store``."""
     return SqliteStore(conn if conn is not None else get_db(), clock=utcnow)
 
 
 def write_as_system(
-    conn: sqlite3.Connection, origin: Actor, entity: str, fields: dict[str, Any],
+    uow: UnitOfWork, origin: Actor, entity: str, fields: dict[str, Any],
     record_id: str | None = None, op: str = "create",
 ) -> str:
-    """A server-made change (enrolment's carer link, demo data) inside the caller's tx."""
+    """A server-made change (enrolment's carer link, demo data) in the caller's unit."""
     record_id = record_id or str(uuid.uuid4())
     apply_mutation(
-        store(conn), registry(), SYSTEM,
+        unit_of(uow).store, registry(), SYSTEM,
         Mutation(entity=entity, id=record_id, op=op, fields=fields, base_version=None),
         origin=origin,
     )
@@ -50,10 +54,10 @@ def write_as_system(
 
 
 def create_carer_link(
-    conn: sqlite3.Connection, origin: Actor, *, patient_id: str, carer_user_id: str,
+    uow: UnitOfWork, origin: Actor, *, patient_id: str, carer_user_id: str,
     relationship: str, consent_basis: str,
 ) -> str:
-    return write_as_system(conn, origin, "carer_link", {
+    return write_as_system(uow, origin, "carer_link", {
         "patient_id": patient_id, "carer_user_id": carer_user_id,
         "relationship": relationship, "consent_basis": consent_basis, "active": True,
     })

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import dbtools as db
 from conftest import login
 
-from server import db, demo
+from server import database, demo
 from server.clinical.nhs_number import is_valid
 
 
@@ -45,7 +46,8 @@ def test_demo_gives_a_coordinator_a_working_day(app):
     with app.app_context():
         demo.seed(patients=60)
         conn = db.get_db()
-        lines = demo.login_lines(conn)
+        with database.read() as uow:
+            lines = demo.login_lines(uow)
         now = utcnow().isoformat()
         nurses = {r[0]: r[1] for r in conn.execute(
             "SELECT id, username FROM users WHERE role = 'nurse'")}
@@ -92,6 +94,7 @@ def test_doorstep_demo_prints_the_logins_every_time(tmp_path, monkeypatch):
     monkeypatch.setenv("DOORSTEP_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("DOORSTEP_PASSWORD_HASH_MEMORY_KIB", "256")
     monkeypatch.setenv("DOORSTEP_PASSWORD_HASH_TIME_COST", "1")
+    CliRunner().invoke(cli.main, ["init"], catch_exceptions=False)  # as `make run` does
     first = CliRunner().invoke(cli.main, ["demo", "--patients", "6"], catch_exceptions=False)
     again = CliRunner().invoke(cli.main, ["demo", "--patients", "6"], catch_exceptions=False)
     assert "demo data not added" in again.output

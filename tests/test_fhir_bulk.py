@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import dbtools as db
 import pytest
 from conftest import login_as, make_patient, make_team
 from fhir_helpers import push, seed_record, validate
 
-from server import db
+from server import database
 from server.fhir import bulk
+from storage import open_storage
 from sync.registry import Actor
 
 FHIR = "/api/v1/fhir"
@@ -205,9 +207,12 @@ def test_a_job_is_claimed_by_one_worker_and_taken_over_when_stale(
     teams: Any, app: Any, clock: Any
 ) -> None:
     with app.app_context():
-        first, second = db.connect(app.config["DATABASE"]), db.connect(app.config["DATABASE"])
-        with db.write_transaction(first):
-            first.execute(
+        # Two processes: two storages on one database file.
+        first = open_storage(app.config["DATABASE"])
+        second = open_storage(app.config["DATABASE"])
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            conn.execute(
                 "INSERT INTO fhir_exports (id, user_id, client_id, types, request_url,"
                 " base_url, canonical_base, status, created_at) VALUES ('job', ?, ?, '[]',"
                 " 'x', 'x', 'x', 'queued', 'x')",
@@ -244,11 +249,12 @@ def test_a_failed_export_answers_an_operation_outcome_and_logs_no_identifiers(
     coordinator = teams["coordinator"]
     user_id = coordinator.user["id"]
     with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            job_id = bulk.kick_off(conn, _actor(coordinator, teams["team"]), team_id=None,
+        with database.write() as uow:
+            job_id = bulk.kick_off(uow, _actor(coordinator, teams["team"]), team_id=None,
                                    types=["Patient"], since=None, request_url="x",
                                    base_url="x", canonical_base="x")
+        conn = db.get_db()
+        with db.write_transaction(conn):
             # The requester stopped being a coordinator before the job ran.
             conn.execute("UPDATE users SET role = 'nurse' WHERE id = ?", (user_id,))
     bulk.run(app, job_id)

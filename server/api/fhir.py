@@ -19,10 +19,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from server import auth, errors, records
+from server import auth, database, errors, records
 from server.api.reads import audit_reads
 from server.clock import iso, utcnow
-from server.db import get_db
 from server.errors import fail, not_found
 from server.fhir import definitions
 from server.fhir.bundle import operation_outcome, searchset
@@ -35,6 +34,7 @@ from server.fhir.resources import (
     read_resource,
     resources_of,
 )
+from storage import UnitOfWork
 from sync import list_records
 
 PREFIX = "/api/v1/fhir"
@@ -60,14 +60,17 @@ def base_url() -> str:
     return request.url_root.rstrip("/") + PREFIX
 
 
-def mapping_context() -> MappingContext:
-    config = current_app.config
-    return MappingContext(config["FHIR_CANONICAL_BASE"] or base_url(),
-                          config["FHIR_NHS_NUMBER_VERIFICATION"], get_db())
+def canonical_base() -> str:
+    return str(current_app.config["FHIR_CANONICAL_BASE"] or base_url())
 
 
-def reader() -> RecordReader:
-    return RecordReader(records.store(), records.registry(), auth.current_actor())
+def mapping_context(uow: UnitOfWork) -> MappingContext:
+    return MappingContext(canonical_base(), current_app.config["FHIR_NHS_NUMBER_VERIFICATION"],
+                          uow.records)
+
+
+def reader(uow: UnitOfWork) -> RecordReader:
+    return RecordReader(uow.store, records.registry(), auth.current_actor())
 
 
 def fhir_response(resource: Resource, status: int = 200) -> Response:
@@ -103,7 +106,7 @@ class Metadata(MethodView):
 class FallsQuestionnaire(MethodView):
     def get(self) -> Response:
         """The falls-assessment Questionnaire that QuestionnaireResponses answer"""
-        return fhir_response(definitions.falls_questionnaire(mapping_context().canonical_base))
+        return fhir_response(definitions.falls_questionnaire(canonical_base()))
 
 
 @blp.route(f"/{TYPE_PATTERN}")
@@ -116,12 +119,16 @@ class Search(MethodView):
         if "patient" not in query:
             fail(400, f"Search {resource_type} by patient (e.g. ?patient=Patient/{{id}}).",
                  {"patient": ["Required for this resource type."]})
-        patient_id, source = _patient_id(query["patient"]), reader()
-        found = [r for _, r in
-                 resources_of(source, mapping_context(), resource_type, [patient_id])
-                 if "_id" not in query or r["id"] == query["_id"]]
-        # As REST reads: an empty result about a patient one may see still tells about them.
-        if found or source.one("patient", patient_id) is not None:
+        patient_id = _patient_id(query["patient"])
+        with database.read() as uow:
+            source = reader(uow)
+            found = [r for _, r in
+                     resources_of(source, mapping_context(uow), resource_type, [patient_id])
+                     if "_id" not in query or r["id"] == query["_id"]]
+            # As REST reads: an empty result about a patient one may see still tells
+            # about them.
+            about_patient = bool(found) or source.one("patient", patient_id) is not None
+        if about_patient:
             audit_reads([patient_id], via=f"fhir:{resource_type}")
         return fhir_response(searchset(base_url(), found, request.url))
 
@@ -132,12 +139,14 @@ class Search(MethodView):
             if system and system != NHS_NUMBER_SYSTEM:
                 return fhir_response(searchset(base_url(), [], request.url))
             where["nhs_number"] = value
-        page = list_records(records.store(), records.registry(), auth.current_actor(),
-                            "patient", where=where, after=query.get("page_after"),
-                            limit=query["count"],
-                            patient_ids=[query["_id"]] if "_id" in query else None)
-        to_patient, ctx = PER_RECORD["Patient"][1], mapping_context()
-        resources = [r for r in (to_patient(Source.of(item), ctx) for item in page.items) if r]
+        with database.read() as uow:
+            page = list_records(uow.store, records.registry(), auth.current_actor(),
+                                "patient", where=where, after=query.get("page_after"),
+                                limit=query["count"],
+                                patient_ids=[query["_id"]] if "_id" in query else None)
+            to_patient, ctx = PER_RECORD["Patient"][1], mapping_context(uow)
+            resources = [r for r in (to_patient(Source.of(item), ctx) for item in page.items)
+                         if r]
         audit_reads(page.patient_ids, via="fhir:Patient")
         next_url = None
         if page.next_after:
@@ -151,7 +160,8 @@ class Search(MethodView):
 class ReadById(MethodView):
     def get(self, resource_type: str, resource_id: str) -> Response:
         """Read one resource by id (404 if it does not exist or you may not see it)"""
-        found = read_resource(reader(), mapping_context(), resource_type, resource_id)
+        with database.read() as uow:
+            found = read_resource(reader(uow), mapping_context(uow), resource_type, resource_id)
         if found is None:
             not_found(resource_type)
         patient_id, resource = found
@@ -163,11 +173,12 @@ class ReadById(MethodView):
 class Everything(MethodView):
     def get(self, patient_id: str) -> Response:
         """Everything Doorstep holds on one patient that you may see, as one Bundle"""
-        source, ctx = reader(), mapping_context()
-        if read_resource(source, ctx, "Patient", patient_id) is None:
-            not_found("Patient")
-        found = [r for resource_type in RESOURCE_TYPES
-                 for _, r in resources_of(source, ctx, resource_type, [patient_id])]
+        with database.read() as uow:
+            source, ctx = reader(uow), mapping_context(uow)
+            if read_resource(source, ctx, "Patient", patient_id) is None:
+                not_found("Patient")
+            found = [r for resource_type in RESOURCE_TYPES
+                     for _, r in resources_of(source, ctx, resource_type, [patient_id])]
         audit_reads([patient_id], via="fhir:$everything")
         return fhir_response(searchset(base_url(), found, request.url))
 

@@ -18,14 +18,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from server import audit, auth
+from server import audit, auth, database
 from server.api.fhir import PREFIX, base_url, fhir_response
 from server.clock import iso, utcnow
-from server.db import get_db, write_transaction
 from server.errors import fail, not_found
 from server.fhir import bulk
 from server.fhir.common import FHIR_NDJSON
 from server.fhir.resources import RESOURCE_TYPES
+from storage.fhir_exports import FhirExport
 
 blp = Blueprint("fhir_bulk", __name__, url_prefix=PREFIX,
                 description="FHIR Bulk Data export for an ICS warehouse; see docs/fhir.md")
@@ -71,14 +71,14 @@ def _kick_off(query: dict[str, Any], team_id: str | None) -> Response:
     if query.get("output_format", OUTPUT_FORMATS[0]) not in OUTPUT_FORMATS:
         fail(400, "Only NDJSON output is offered.", {"_outputFormat": list(OUTPUT_FORMATS)})
     config = current_app.config
-    conn = get_db()
-    bulk.expire_old(conn, config["INSTANCE"],
-                    timedelta(hours=config["FHIR_EXPORT_RETENTION_HOURS"]))
-    with write_transaction(conn):
-        if bulk.active_job_of(conn, actor.user_id):
+    with database.write() as uow:
+        bulk.expire_old(uow, config["INSTANCE"],
+                        timedelta(hours=config["FHIR_EXPORT_RETENTION_HOURS"]))
+    with database.write() as uow:
+        if bulk.active_job_of(uow, actor.user_id):
             fail(429, "An export of yours is still running: wait for it or cancel it.")
         job_id = bulk.kick_off(
-            conn, actor, team_id=team_id, types=query.get("type", RESOURCE_TYPES),
+            uow, actor, team_id=team_id, types=query.get("type", RESOURCE_TYPES),
             since=query.get("since"), request_url=request.url, base_url=base_url(),
             canonical_base=config["FHIR_CANONICAL_BASE"] or base_url())
     bulk.start(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
@@ -103,8 +103,9 @@ class GroupExport(MethodView):
         return _kick_off(query, team_id)
 
 
-def _own_job(job_id: str) -> dict[str, Any]:
-    found = bulk.job(get_db(), job_id, auth.current_actor().user_id)
+def _own_job(job_id: str) -> FhirExport:
+    with database.read() as uow:
+        found = bulk.job(uow, job_id, auth.current_actor().user_id)
     if found is None:
         not_found("Export")
     return found
@@ -115,24 +116,28 @@ class ExportStatus(MethodView):
     def get(self, job_id: str) -> Response:
         """Progress (202 with X-Progress) or, when done, the manifest (200)"""
         job = _own_job(job_id)
-        if job["status"] == "done":
-            return fhir_response(bulk.manifest(job, bulk.outputs(get_db(), job_id)))
-        if job["status"] == "failed":
+        if job.status == "done":
+            with database.read() as uow:
+                counts = bulk.outputs(uow, job_id)
+            return fhir_response(bulk.manifest(job, counts))
+        if job.status == "failed":
             fail(500, "The export failed; start a new one.")
         lease = timedelta(minutes=current_app.config["FHIR_EXPORT_LEASE_MINUTES"])
-        stale = job["heartbeat_at"] is None or job["heartbeat_at"] < iso(utcnow() - lease)
-        if job["status"] == "queued" or stale:
+        stale = job.heartbeat_at is None or job.heartbeat_at < iso(utcnow() - lease)
+        if job.status == "queued" or stale:
             # Its worker may have died with its process: any process may take it over.
             bulk.start(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
         response = Response(status=202)
-        response.headers["X-Progress"] = job["progress"] or job["status"]
+        response.headers["X-Progress"] = job.progress or job.status
         response.headers["Retry-After"] = "2"
         return response
 
     def delete(self, job_id: str) -> Response:
         """Cancel the export, or delete its files once done"""
-        if not bulk.cancel(get_db(), auth.current_actor(), job_id,
-                           current_app.config["INSTANCE"]):
+        with database.write() as uow:
+            cancelled = bulk.cancel(uow, auth.current_actor(), job_id,
+                                    current_app.config["INSTANCE"])
+        if not cancelled:
             not_found("Export")
         return Response(status=202)
 
@@ -145,10 +150,9 @@ class ExportFile(MethodView):
         job = _own_job(job_id)
         path = bulk.export_folder(current_app.config["INSTANCE"], job_id) / (
             f"{resource_type}.ndjson")
-        if job["status"] != "done" or not path.exists():
+        if job.status != "done" or not path.exists():
             not_found("Export file")
-        conn = get_db()
-        with write_transaction(conn):
-            audit.record(conn, auth.current_actor(), "fhir_export_downloaded",
+        with database.write() as uow:
+            audit.record(uow, auth.current_actor(), "fhir_export_downloaded",
                          detail={"export": job_id, "type": resource_type})
         return send_file(path, mimetype=FHIR_NDJSON)

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from server import auth, records
+from server import auth, database, records
 from server.api.reads import all_of_patient, audit_reads, list_entity, page_query
 from server.errors import not_found
 from server.schemas.wire import RecordPageSchema, RecordSchema, TimelineSchema
@@ -66,8 +66,9 @@ class SubQuerySchema(page_query()):  # type: ignore[misc]
 
 
 def _visible_patient(patient_id: str) -> dict[str, Any]:
-    found = get_record(records.store(), records.registry(), auth.current_actor(), "patient",
-                       patient_id)
+    with database.read() as uow:
+        found = get_record(uow.store, records.registry(), auth.current_actor(), "patient",
+                           patient_id)
     if found is None:
         not_found("Patient")
     return found.to_wire()

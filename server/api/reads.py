@@ -8,8 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from server import audit, auth, records
-from server.db import write_transaction
+from server import audit, auth, database, records
 from sync import list_records
 
 
@@ -27,9 +26,8 @@ def audit_reads(patient_ids: Iterable[str], via: str) -> None:
     ids = set(patient_ids)
     if not ids:
         return
-    store = records.store()
-    with write_transaction(store.conn):
-        audit.record_patient_reads(store.conn, auth.current_actor(), ids, via=via)
+    with database.write() as uow:
+        audit.record_patient_reads(uow, auth.current_actor(), ids, via=via)
 
 
 def list_entity(
@@ -45,11 +43,12 @@ def list_entity(
     are audited even when the page is empty: an empty list still tells about them.
     """
     where = {name: query[name] for name in filters if name in query}
-    page = list_records(
-        records.store(), records.registry(), auth.current_actor(), entity,
-        patient_ids=patient_ids if patient_ids is None else list(patient_ids),
-        where=where, after=query.get("after"), limit=query.get("limit", 100),
-    )
+    with database.read() as uow:
+        page = list_records(
+            uow.store, records.registry(), auth.current_actor(), entity,
+            patient_ids=patient_ids if patient_ids is None else list(patient_ids),
+            where=where, after=query.get("after"), limit=query.get("limit", 100),
+        )
     audit_reads(set(page.patient_ids) | set(patient_ids or ()), via=f"rest:{entity}")
     return {"items": [item.to_wire() for item in page.items], "next_after": page.next_after}
 
@@ -58,10 +57,11 @@ def all_of_patient(entity: str, patient_id: str) -> list[dict[str, Any]]:
     """Every record of one entity for one patient (the caller audits)."""
     items: list[dict[str, Any]] = []
     after = None
-    while True:
-        page = list_records(records.store(), records.registry(), auth.current_actor(), entity,
-                            patient_ids=[patient_id], after=after, limit=500)
-        items.extend(item.to_wire() for item in page.items)
-        if page.next_after is None:
-            return items
-        after = page.next_after
+    with database.read() as uow:
+        while True:
+            page = list_records(uow.store, records.registry(), auth.current_actor(), entity,
+                                patient_ids=[patient_id], after=after, limit=500)
+            items.extend(item.to_wire() for item in page.items)
+            if page.next_after is None:
+                return items
+            after = page.next_after

@@ -20,9 +20,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server import audit, auth
+from server import audit, auth, database
 from server.clock import utcnow
-from server.db import get_db, read_transaction, write_transaction
 from server.errors import not_found
 from server.reports.build import REPORTS
 from server.reports.table import to_csv
@@ -60,12 +59,11 @@ class Report(MethodView):
             if query["team_id"] not in team_ids:
                 not_found("Team")
             team_ids = {query["team_id"]}
-        conn = get_db()
-        with read_transaction(conn):
-            report = REPORTS[name](conn, actor, team_ids, utcnow())
+        with database.read() as uow:
+            report = REPORTS[name](uow, actor, team_ids, utcnow())
         as_csv = _wants_csv(query)
-        with write_transaction(conn):
-            audit.record(conn, actor, "report", detail={
+        with database.write() as uow:
+            audit.record(uow, actor, "report", detail={
                 "report": name, "teams": sorted(team_ids), "format": "csv" if as_csv else "json"})
         if not as_csv:
             return report

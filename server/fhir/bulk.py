@@ -2,7 +2,7 @@
 
 Where the work runs: in a background thread of the web process that accepted the
 kick-off (``start``), so ``make run`` and the tests need nothing else running. The job
-row (migration 0008) is the lock: a thread runs a job only after its UPDATE claimed it
+row is the lock (storage/fhir_exports.py): a thread runs a job only after it claimed it
 (``claim``: queued, or running with a heartbeat older than the lease), so with several
 web processes a job still runs once. If a process dies mid-export its heartbeat goes
 stale, and the next status poll, in whichever process answers it, starts it again.
@@ -13,10 +13,8 @@ SPEC §1). A job is visible to the user who asked for it, with any of their toke
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable
@@ -26,13 +24,14 @@ from typing import Any
 
 from flask import Flask
 
-from server import accounts, audit, db
+from server import accounts, audit, database
 from server.clock import iso, utcnow
 from server.fhir.export import ExportCancelled, ExportPlan, snapshot_time, write_export
+from storage import Storage, UnitOfWork
+from storage.fhir_exports import FhirExport, NewExport
 from sync.registry import Actor
 
 log = logging.getLogger("doorstep.fhir.bulk")
-ACTIVE = ("queued", "running")
 WORKERS = "doorstep.fhir_export_threads"
 
 
@@ -40,110 +39,80 @@ def export_folder(instance: str, job_id: str) -> Path:
     return Path(instance) / "fhir-exports" / job_id
 
 
-def kick_off(conn: sqlite3.Connection, actor: Actor, *, team_id: str | None,
+def kick_off(uow: UnitOfWork, actor: Actor, *, team_id: str | None,
              types: Iterable[str], since: str | None, request_url: str, base_url: str,
              canonical_base: str) -> str:
-    """Queue an export (caller holds a write transaction); audited as requested."""
+    """Queue an export in the caller's unit of work; audited as requested."""
     job_id = str(uuid.uuid4())
-    conn.execute(
-        "INSERT INTO fhir_exports (id, user_id, client_id, team_id, types, since,"
-        " request_url, base_url, canonical_base, status, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
-        (job_id, actor.user_id, actor.client_id, team_id, json.dumps(list(types)), since,
-         request_url, base_url, canonical_base, iso(utcnow())),
-    )
-    audit.record(conn, actor, "fhir_export_requested",
+    uow.fhir_exports.create_export(NewExport(
+        id=job_id, user_id=actor.user_id, client_id=actor.client_id, team_id=team_id,
+        types=list(types), since=since, request_url=request_url, base_url=base_url,
+        canonical_base=canonical_base, created_at=iso(utcnow())))
+    audit.record(uow, actor, "fhir_export_requested",
                  detail={"export": job_id, "team": team_id, "types": list(types),
                          "since": since})
     return job_id
 
 
-def active_job_of(conn: sqlite3.Connection, user_id: str) -> str | None:
-    row = conn.execute(
-        "SELECT id FROM fhir_exports WHERE user_id = ? AND status IN ('queued','running')",
-        (user_id,),
-    ).fetchone()
-    return row[0] if row else None
+def active_job_of(uow: UnitOfWork, user_id: str) -> str | None:
+    return uow.fhir_exports.active_export_of(user_id)
 
 
-def job(conn: sqlite3.Connection, job_id: str, user_id: str) -> dict[str, Any] | None:
+def job(uow: UnitOfWork, job_id: str, user_id: str) -> FhirExport | None:
     """The caller's own export (cancelled and expired ones are gone: None)."""
-    row = conn.execute(
-        "SELECT * FROM fhir_exports WHERE id = ? AND user_id = ?"
-        " AND status NOT IN ('cancelled','expired')",
-        (job_id, user_id),
-    ).fetchone()
-    return dict(row) if row else None
+    return uow.fhir_exports.export_of(job_id, user_id)
 
 
-def outputs(conn: sqlite3.Connection, job_id: str) -> dict[str, int]:
-    rows = conn.execute(
-        "SELECT resource_type, count FROM fhir_export_outputs WHERE export_id = ?"
-        " ORDER BY rowid", (job_id,))
-    return {row[0]: row[1] for row in rows}
+def outputs(uow: UnitOfWork, job_id: str) -> dict[str, int]:
+    return uow.fhir_exports.outputs(job_id)
 
 
-def manifest(row: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+def manifest(row: FhirExport, counts: dict[str, int]) -> dict[str, Any]:
     return {
-        "transactionTime": row["transaction_time"],
-        "request": row["request_url"],
+        "transactionTime": row.transaction_time,
+        "request": row.request_url,
         "requiresAccessToken": True,
-        "output": [{"type": t, "url": f"{row['base_url']}/bulk-files/{row['id']}/{t}.ndjson",
+        "output": [{"type": t, "url": f"{row.base_url}/bulk-files/{row.id}/{t}.ndjson",
                     "count": n} for t, n in counts.items()],
         "error": [],
     }
 
 
-def claim(conn: sqlite3.Connection, job_id: str, worker: str, lease: timedelta) -> bool:
-    """Take the job if it is queued or its worker's heartbeat is stale; True if taken."""
+def claim(storage: Storage, job_id: str, worker: str, lease: timedelta) -> bool:
+    """Take the job if it is queued or its worker's heartbeat is stale; True if taken
+    (a unit of work of its own: the claim is visible to other processes at once)."""
     now = utcnow()
-    with db.write_transaction(conn):
-        cursor = conn.execute(
-            "UPDATE fhir_exports SET status = 'running', claimed_by = ?, heartbeat_at = ?"
-            " WHERE id = ? AND (status = 'queued' OR (status = 'running' AND heartbeat_at < ?))",
-            (worker, iso(now), job_id, iso(now - lease)),
-        )
-    return cursor.rowcount == 1
+    with storage.write() as uow:
+        return uow.fhir_exports.claim(job_id, worker, iso(now), iso(now - lease))
 
 
-def heartbeat(conn: sqlite3.Connection, job_id: str, worker: str, progress: str) -> None:
+def heartbeat(storage: Storage, job_id: str, worker: str, progress: str) -> None:
     """Record progress; raises ExportCancelled if the job is no longer this worker's."""
-    with db.write_transaction(conn):
-        cursor = conn.execute(
-            "UPDATE fhir_exports SET heartbeat_at = ?, progress = ?"
-            " WHERE id = ? AND status = 'running' AND claimed_by = ?",
-            (iso(utcnow()), progress, job_id, worker),
-        )
-    if cursor.rowcount != 1:
+    with storage.write() as uow:
+        mine = uow.fhir_exports.heartbeat(job_id, worker, progress, iso(utcnow()))
+    if not mine:
         raise ExportCancelled(job_id)
 
 
-def cancel(conn: sqlite3.Connection, actor: Actor, job_id: str, instance: str) -> bool:
-    """DELETE on the status URL: stop the job (or drop its files); audited."""
-    with db.write_transaction(conn):
-        cursor = conn.execute(
-            "UPDATE fhir_exports SET status = 'cancelled', finished_at = ?"
-            " WHERE id = ? AND user_id = ? AND status NOT IN ('cancelled','expired')",
-            (iso(utcnow()), job_id, actor.user_id),
-        )
-        if cursor.rowcount:
-            audit.record(conn, actor, "fhir_export_cancelled", detail={"export": job_id})
-    if cursor.rowcount:
-        shutil.rmtree(export_folder(instance, job_id), ignore_errors=True)
-    return cursor.rowcount == 1
+def cancel(uow: UnitOfWork, actor: Actor, job_id: str, instance: str) -> bool:
+    """DELETE on the status URL: stop the job (its files go after commit); audited."""
+    if not uow.fhir_exports.cancel(job_id, actor.user_id, iso(utcnow())):
+        return False
+    audit.record(uow, actor, "fhir_export_cancelled", detail={"export": job_id})
+    uow.on_commit(lambda: shutil.rmtree(export_folder(instance, job_id), ignore_errors=True))
+    return True
 
 
-def expire_old(conn: sqlite3.Connection, instance: str, retention: timedelta) -> None:
-    """Delete the files of exports finished longer ago than the retention time."""
-    cutoff = iso(utcnow() - retention)
-    with db.write_transaction(conn):
-        ids = [row[0] for row in conn.execute(
-            "SELECT id FROM fhir_exports WHERE status IN ('done','failed')"
-            " AND finished_at < ?", (cutoff,))]
-        conn.executemany("UPDATE fhir_exports SET status = 'expired' WHERE id = ?",
-                         [(i,) for i in ids])
-    for job_id in ids:
-        shutil.rmtree(export_folder(instance, job_id), ignore_errors=True)
+def expire_old(uow: UnitOfWork, instance: str, retention: timedelta) -> None:
+    """Expire exports finished longer ago than the retention time; their files go after
+    commit."""
+    ids = uow.fhir_exports.expire_finished_before(iso(utcnow() - retention))
+
+    def remove_files() -> None:
+        for job_id in ids:
+            shutil.rmtree(export_folder(instance, job_id), ignore_errors=True)
+
+    uow.on_commit(remove_files)
 
 
 def start(app: Flask, job_id: str) -> None:
@@ -164,38 +133,29 @@ def run(app: Flask, job_id: str) -> None:
     worker = f"{threading.get_native_id()}:{uuid.uuid4().hex[:8]}"
     with app.app_context():
         config = app.config
-        conn = db.connect(config["DATABASE"])
-        try:
-            lease = timedelta(minutes=config["FHIR_EXPORT_LEASE_MINUTES"])
-            if claim(conn, job_id, worker, lease):
-                _run_claimed(conn, job_id, worker, config)
-        finally:
-            conn.close()
+        storage = database.storage(app)
+        lease = timedelta(minutes=config["FHIR_EXPORT_LEASE_MINUTES"])
+        if claim(storage, job_id, worker, lease):
+            _run_claimed(storage, job_id, worker, config)
 
 
-def _run_claimed(conn: sqlite3.Connection, job_id: str, worker: str,
-                 config: Any) -> None:
-    row = dict(conn.execute("SELECT * FROM fhir_exports WHERE id = ?", (job_id,)).fetchone())
+def _run_claimed(storage: Storage, job_id: str, worker: str, config: Any) -> None:
     folder = export_folder(config["INSTANCE"], job_id)
-    data_conn = db.connect(config["DATABASE"])
     try:
-        actor = requester(conn, row)
-        transaction_time = snapshot_time(data_conn, lambda: iso(utcnow()))
-        plan = ExportPlan(actor, tuple(json.loads(row["types"])), row["since"],
-                          row["canonical_base"], config["FHIR_NHS_NUMBER_VERIFICATION"], folder)
+        with storage.read() as uow:
+            row = uow.fhir_exports.export_by_id(job_id)
+            assert row is not None
+            actor = requester(uow, row)
+        transaction_time = snapshot_time(storage, lambda: iso(utcnow()))
+        plan = ExportPlan(actor, row.types, row.since, row.canonical_base,
+                          config["FHIR_NHS_NUMBER_VERIFICATION"], folder)
         counts, patients = write_export(
-            data_conn, plan, lambda progress: heartbeat(conn, job_id, worker, progress))
-        with db.write_transaction(conn):
-            mine = conn.execute(
-                "UPDATE fhir_exports SET status = 'done', transaction_time = ?, progress = NULL,"
-                " finished_at = ? WHERE id = ? AND status = 'running' AND claimed_by = ?",
-                (transaction_time, iso(utcnow()), job_id, worker)).rowcount
-            if not mine:
+            storage, plan, lambda progress: heartbeat(storage, job_id, worker, progress))
+        with storage.write() as uow:
+            if not uow.fhir_exports.finish(job_id, worker, transaction_time, iso(utcnow()),
+                                           counts):
                 raise ExportCancelled(job_id)
-            conn.executemany(
-                "INSERT INTO fhir_export_outputs (export_id, resource_type, count)"
-                " VALUES (?, ?, ?)", [(job_id, t, n) for t, n in counts.items() if n])
-            audit.record_patient_reads(conn, actor, patients, via="fhir:export",
+            audit.record_patient_reads(uow, actor, patients, via="fhir:export",
                                        detail={"export": job_id})
     except ExportCancelled:
         shutil.rmtree(folder, ignore_errors=True)
@@ -203,24 +163,22 @@ def _run_claimed(conn: sqlite3.Connection, job_id: str, worker: str,
         # Type only: an exception's text can quote record values.
         log.error("FHIR export failed: %s", type(exc).__name__)
         shutil.rmtree(folder, ignore_errors=True)
-        with db.write_transaction(conn):
-            conn.execute(
-                "UPDATE fhir_exports SET status = 'failed', finished_at = ?"
-                " WHERE id = ? AND claimed_by = ?", (iso(utcnow()), job_id, worker))
-    finally:
-        data_conn.close()
+        with storage.write() as uow:
+            uow.fhir_exports.fail(job_id, worker, iso(utcnow()))
 
 
 class RequesterGone(Exception):
     """The user who asked for the export is no longer an active coordinator."""
 
 
-def requester(conn: sqlite3.Connection, row: dict[str, Any]) -> Actor:
+def requester(uow: UnitOfWork, row: FhirExport) -> Actor:
     """The requester as they are now (current teams), narrowed to the Group's team."""
-    user = accounts.user_by_id(conn, row["user_id"])
+    # TRANSITION (issue 11): accounts.user_by_id takes a connection until h/accounts
+    # lands; then ``accounts.user_by_id(uow, ...)``.
+    user = accounts.user_by_id(uow.conn, row.user_id)  # type: ignore[attr-defined]
     if user is None or not user.active or user.role != "coordinator":
-        raise RequesterGone(row["user_id"])
+        raise RequesterGone(row.user_id)
     teams = frozenset(user.team_ids)
-    if row["team_id"] is not None:
-        teams &= {row["team_id"]}
-    return Actor(user.id, user.role, row["client_id"], teams)
+    if row.team_id is not None:
+        teams &= {row.team_id}
+    return Actor(user.id, user.role, row.client_id, teams)

@@ -11,11 +11,11 @@ Doorstep's own codes (visit types, escalation rules, PAM) are published under
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.records import RecordQueries
 from sync import RecordChange
 
 Resource = dict[str, Any]
@@ -56,7 +56,7 @@ class MappingContext:
 
     canonical_base: str
     nhs_number_verification: str
-    conn: sqlite3.Connection
+    records: RecordQueries  # the reading unit of work's (names, first versions)
     _names: dict[str, str | None] = field(default_factory=dict)
 
     def system(self, name: str) -> str:
@@ -68,19 +68,12 @@ class MappingContext:
         if not user_id:
             return None
         if user_id not in self._names:
-            row = self.conn.execute(
-                "SELECT display_name FROM users WHERE id = ?", (user_id,)
-            ).fetchone()
-            self._names[user_id] = row[0] if row else None
+            self._names[user_id] = self.records.user_display_name(user_id)
         return self._names[user_id]
 
     def created_at(self, entity: str, record_id: str) -> str | None:
         """When the server stored a record's first version (escalations: when raised)."""
-        row = self.conn.execute(
-            "SELECT at FROM changelog WHERE entity = ? AND id = ? AND version = 1",
-            (entity, record_id),
-        ).fetchone()
-        return row[0] if row else None
+        return self.records.first_version_at(entity, record_id)
 
     def user_reference(self, user_id: str | None) -> Resource | None:
         """A reference to a Doorstep user by identifier (Doorstep publishes no Practitioner)."""

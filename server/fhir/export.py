@@ -1,8 +1,8 @@
 """Writing one Bulk Data export: a consistent snapshot as NDJSON, one file per type.
 
 Invariants:
-- ``transactionTime`` is read while holding the write lock (``BEGIN IMMEDIATE``), so no
-  write is in flight: every change committed later has ``updated_at`` at or after it.
+- ``transactionTime`` is read while holding the write lock (an empty write unit of work),
+  so no write is in flight: every change committed later has ``updated_at`` at or after it.
   The records are then read in one read transaction (one WAL snapshot). A change that
   commits between the two is exported now *and* again by the next ``_since`` export —
   a duplicate a warehouse absorbs by id — but never lost.
@@ -16,16 +16,16 @@ Invariants:
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from server import records
-from server.access import visible_patient_ids
 from server.fhir.common import MappingContext, Resource
 from server.fhir.resources import RecordReader, resources_of
+from storage import Storage
 from sync.registry import Actor
+from sync.scope import visible_patient_ids
 
 # Left out of exports for patients who opted out of risk profiling (SPEC §1): a
 # warehouse is where population risk profiling happens. Direct reads still show them.
@@ -48,38 +48,36 @@ class ExportPlan:
     folder: Path
 
 
-def snapshot_time(conn: sqlite3.Connection, now: Callable[[], str]) -> str:
+def snapshot_time(storage: Storage, now: Callable[[], str]) -> str:
     """The export's transactionTime, read with no write in flight."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with storage.write():
         return now()
-    finally:
-        conn.execute("COMMIT")
 
 
 def exportable_patients(reader: RecordReader) -> tuple[list[str], set[str]]:
     """Patients the reader may see who do not object to sharing (SPEC §1), and those of
     them who opted out of risk profiling."""
-    ids = visible_patient_ids(reader.store.conn, reader.actor)
+    ids = visible_patient_ids(reader.store, reader.registry, reader.actor)
     shared = [source for source in reader.of_patients("patient", ids)
               if not source.data.get("sharing_objection")]
     opted_out = {source.id for source in shared if source.data.get("risk_profiling_opt_out")}
     return sorted(source.id for source in shared), opted_out
 
 
-def write_export(conn: sqlite3.Connection, plan: ExportPlan,
+def write_export(storage: Storage, plan: ExportPlan,
                  report: Callable[[str], None]) -> tuple[dict[str, int], set[str]]:
     """Write every file of the plan; returns (count per type, patients exported).
 
-    ``report(progress)`` is called now and then; it raises ExportCancelled to stop.
+    Every record is read in one read unit of work (one snapshot). ``report(progress)``
+    is called now and then (it writes in a unit of its own); it raises ExportCancelled
+    to stop.
     """
     plan.folder.mkdir(parents=True, exist_ok=True)
-    reader = RecordReader(records.store(conn), records.registry(), plan.actor)
-    ctx = MappingContext(plan.canonical_base, plan.nhs_number_verification, conn)
     counts: dict[str, int] = {}
     exported: set[str] = set()
-    conn.execute("BEGIN")
-    try:
+    with storage.read() as uow:
+        reader = RecordReader(uow.store, records.registry(), plan.actor)
+        ctx = MappingContext(plan.canonical_base, plan.nhs_number_verification, uow.records)
         patients, risk_opted_out = exportable_patients(reader)
         for number, resource_type in enumerate(plan.types, start=1):
             report(f"{resource_type} ({number} of {len(plan.types)} types)")
@@ -89,8 +87,6 @@ def write_export(conn: sqlite3.Connection, plan: ExportPlan,
                 plan.folder / f"{resource_type}.ndjson",
                 resources_of(reader, ctx, resource_type, included),
                 plan.since, exported, resource_type, report)
-    finally:
-        conn.execute("COMMIT")
     return counts, exported
 
 

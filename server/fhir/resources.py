@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from server.fhir import care, clinical, patient
 from server.fhir.common import Mapper, MappingContext, Resource, Source
-from sync import Registry, SqliteStore, get_record, list_records
+from sync import Registry, get_record, list_records
 from sync.registry import Actor
+from sync.store import Store
 
 # Resource type -> (Doorstep entity, mapper), for types made from one record each.
 PER_RECORD: dict[str, tuple[str, Mapper]] = {
@@ -37,7 +38,7 @@ PAGE = 500
 class RecordReader:
     """Records as one actor may see them (scoped and redacted by the sync engine)."""
 
-    store: SqliteStore
+    store: Store  # inside one read unit of work: one snapshot for the whole read
     registry: Registry
     actor: Actor
 

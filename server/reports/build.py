@@ -6,7 +6,6 @@ A report covers the patients on the chosen teams' caseloads now, over the last
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
@@ -14,27 +13,28 @@ from typing import Any
 from server import escalation
 from server.reports import activity, caseload, load
 from server.reports.weeks import SERVICE_ZONE, last_weeks
+from storage import UnitOfWork
 from sync.registry import Actor
 
-Builder = Callable[[sqlite3.Connection, Actor, Collection[str], datetime], dict[str, Any]]
+Builder = Callable[[UnitOfWork, Actor, Collection[str], datetime], dict[str, Any]]
 
 
-def _frame(conn: sqlite3.Connection, report: str, team_ids: Collection[str],
+def _frame(uow: UnitOfWork, report: str, team_ids: Collection[str],
            now: datetime) -> dict[str, Any]:
     return {"report": report, "generated_at": now.isoformat(), "timezone": SERVICE_ZONE.key,
-            "teams": load.team_names(conn, team_ids)}
+            "teams": load.team_names(uow, team_ids)}
 
 
-def caseload_report(conn: sqlite3.Connection, actor: Actor, team_ids: Collection[str],
+def caseload_report(uow: UnitOfWork, actor: Actor, team_ids: Collection[str],
                     now: datetime) -> dict[str, Any]:
     """Caseload by falls risk and by activation level at the end of each week."""
     weeks = last_weeks(now)
-    patients = load.caseload(conn, actor, team_ids)
+    patients = load.caseload(uow, actor, team_ids)
     counted = [pid for pid, data in patients.items() if caseload.in_risk_reports(data)]
-    falls = load.assessments(conn, "falls_assessment", "risk_level", counted)
-    scores = load.assessments(conn, "activation_score", "level", counted)
+    falls = load.assessments(uow, "falls_assessment", "risk_level", counted)
+    scores = load.assessments(uow, "activation_score", "level", counted)
     return {
-        **_frame(conn, "caseload", team_ids, now),
+        **_frame(uow, "caseload", team_ids, now),
         "patients": len(counted),
         "left_out": {"risk_profiling_opt_out": len(patients) - len(counted)},
         "falls_risk": {
@@ -48,25 +48,25 @@ def caseload_report(conn: sqlite3.Connection, actor: Actor, team_ids: Collection
     }
 
 
-def escalations_report(conn: sqlite3.Connection, actor: Actor, team_ids: Collection[str],
+def escalations_report(uow: UnitOfWork, actor: Actor, team_ids: Collection[str],
                        now: datetime) -> dict[str, Any]:
     """Escalations raised per week by severity, and the median time to acknowledge."""
     weeks = last_weeks(now)
-    patients = load.caseload(conn, actor, team_ids)
-    raised = load.escalations(conn, patients, weeks[0].start)
-    return {**_frame(conn, "escalations", team_ids, now),
+    patients = load.caseload(uow, actor, team_ids)
+    raised = load.escalations(uow, patients, weeks[0].start)
+    return {**_frame(uow, "escalations", team_ids, now),
             "severities": list(activity.SEVERITIES),
             **activity.escalations_by_week(raised, weeks)}
 
 
-def visits_report(conn: sqlite3.Connection, actor: Actor, team_ids: Collection[str],
+def visits_report(uow: UnitOfWork, actor: Actor, team_ids: Collection[str],
                   now: datetime) -> dict[str, Any]:
     """Visits completed, no access and late-synced per week they ended in."""
     weeks = last_weeks(now)
     settings = escalation.current_settings()
-    patients = load.caseload(conn, actor, team_ids)
-    visits = load.ended_visits(conn, patients, weeks[0].start, settings)
-    return {**_frame(conn, "visits", team_ids, now),
+    patients = load.caseload(uow, actor, team_ids)
+    visits = load.ended_visits(uow, patients, weeks[0].start, settings)
+    return {**_frame(uow, "visits", team_ids, now),
             "late_sync_hours": settings.late_sync_after.total_seconds() / 3600,
             "weeks": activity.visits_by_week(visits, weeks)}
 
