@@ -1,0 +1,57 @@
+"""Writing synced records for contract tests the way the server does: through the sync
+engine (``uow.store``) with the server's registry, as the system actor. No SQL."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+from server.clinical.nhs_number import check_digit
+from server.entities import build_registry
+from storage import Storage, UnitOfWork
+from sync import SYSTEM, Mutation, apply_mutation
+
+REGISTRY = build_registry()
+_numbers = itertools.count(1)
+
+
+def nhs_number() -> str:
+    """A Modulus-11-valid NHS test number (999 range), different on every call."""
+    while True:
+        first_nine = f"999{next(_numbers):06d}"
+        digit = check_digit(first_nine)
+        if digit is not None:
+            return f"{first_nine}{digit}"
+
+
+def write_in(uow: UnitOfWork, entity: str, fields: dict[str, Any],
+             record_id: str | None = None, op: str = "create") -> str:
+    record_id = record_id or str(uuid.uuid4())
+    apply_mutation(uow.store, REGISTRY, SYSTEM,
+                   Mutation(entity=entity, id=record_id, op=op, fields=fields,
+                            base_version=None))
+    return record_id
+
+
+def write(storage: Storage, entity: str, fields: dict[str, Any],
+          record_id: str | None = None, op: str = "create") -> str:
+    with storage.write() as uow:
+        return write_in(uow, entity, fields, record_id, op)
+
+
+def patient(storage: Storage, team_id: str, **overrides: Any) -> str:
+    fields: dict[str, Any] = {
+        "nhs_number": nhs_number(), "given_name": "Edith", "family_name": "Crawley",
+        "date_of_birth": "1941-03-02", "sex": "female", "address": "4 Mill Lane, Testtown",
+        "postcode": "TE1 4ST", "team_id": team_id, "complexity_tier": "moderate",
+        "risk_profiling_opt_out": False, "sharing_objection": False,
+    }
+    fields.update(overrides)
+    return write(storage, "patient", fields)
+
+
+def carer_link(storage: Storage, patient_id: str, carer_id: str, *, active: bool = True) -> str:
+    return write(storage, "carer_link", {
+        "patient_id": patient_id, "carer_user_id": carer_id, "relationship": "son",
+        "consent_basis": "patient_consent", "active": active})

@@ -1,0 +1,66 @@
+"""The audit log: rows appended in order, listed newest first, filtered and paged;
+nothing in the interface changes or removes a row."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import Storage
+from storage.audit import Audit, AuditEntry
+
+
+def _entry(n: int, patient_id: str | None = None, user_id: str | None = None) -> AuditEntry:
+    return AuditEntry(at=f"2026-11-24T09:00:{n:02d}.000000+00:00", action="read",
+                      patient_id=patient_id, user_id=user_id)
+
+
+def test_rows_come_back_newest_first_with_every_field(storage: Storage) -> None:
+    with storage.write() as uow:
+        uow.audit.append([
+            AuditEntry(at="2026-11-24T09:00:00.000000+00:00", action="login"),
+            AuditEntry(at="2026-11-24T09:00:01.000000+00:00", action="read", user_id="u1",
+                       role="nurse", client_id="c1", entity="patient", record_id="p1",
+                       patient_id="p1", detail={"via": "pull", "records": 3}),
+        ])
+    with storage.read() as uow:
+        rows = uow.audit.entries()
+    assert [row["action"] for row in rows] == ["read", "login"]
+    assert rows[0]["id"] > rows[1]["id"]
+    newest = {k: v for k, v in rows[0].items() if k != "id"}
+    assert newest == {"at": "2026-11-24T09:00:01.000000+00:00", "user_id": "u1",
+                      "role": "nurse", "client_id": "c1", "action": "read",
+                      "entity": "patient", "record_id": "p1", "patient_id": "p1",
+                      "detail": {"via": "pull", "records": 3}}
+    assert rows[1]["detail"] is None and rows[1]["user_id"] is None
+
+
+def test_filters_and_paging(storage: Storage) -> None:
+    with storage.write() as uow:
+        uow.audit.append(_entry(n, patient_id=f"p{n % 2}", user_id=f"u{n % 3}")
+                         for n in range(12))
+    with storage.read() as uow:
+        audit: Audit = uow.audit
+        of_p0 = audit.entries(patient_id="p0")
+        assert len(of_p0) == 6 and all(r["patient_id"] == "p0" for r in of_p0)
+        both = audit.entries(patient_id="p0", user_id="u0")
+        assert {r["at"][-15:-13] for r in both} == {"00", "06"}
+        first = audit.entries(limit=5)
+        second = audit.entries(limit=5, before_id=first[-1]["id"])
+        assert len(first) == len(second) == 5
+        assert first[-1]["id"] > second[0]["id"]
+        ids = [r["id"] for r in first + second]
+        assert ids == sorted(ids, reverse=True)
+
+
+def test_a_rolled_back_unit_appends_nothing(storage: Storage) -> None:
+    with pytest.raises(RuntimeError), storage.write() as uow:
+        uow.audit.append([_entry(1)])
+        raise RuntimeError("the request failed")
+    with storage.read() as uow:
+        assert uow.audit.entries() == []
+
+
+def test_the_interface_only_appends_and_lists(storage: Storage) -> None:
+    with storage.write() as uow:
+        public = {name for name in dir(uow.audit) if not name.startswith("_")}
+    assert not {"update", "delete", "remove", "clear"} & public
