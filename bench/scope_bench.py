@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from server import access, db  # noqa: E402
 from storage.sqlite.migrations import migrate  # noqa: E402
+from storage.sqlite.records import TEAM_PATIENTS  # noqa: E402
 from sync.registry import Actor  # noqa: E402
 
 PER_TEAM = 100
@@ -90,7 +91,7 @@ def measure_before(conn: sqlite3.Connection, param: tuple[str]) -> float:
 def measure_after(conn: sqlite3.Connection, teams: list[str]) -> tuple[set[str], float, str]:
     actor = Actor("u", "nurse", "d", frozenset(teams))
     took = median_ms(lambda: access.visible_patient_ids(conn, actor))
-    shown = plan(conn, access._TEAM_PATIENTS, (json.dumps(teams),))
+    shown = plan(conn, TEAM_PATIENTS, (json.dumps(teams),))
     return access.visible_patient_ids(conn, actor), took, shown
 
 

@@ -222,10 +222,8 @@ def make_record(app: Flask, entity: str, fields: dict[str, Any],
     from server import records
     from sync.registry import SYSTEM
 
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            return records.write_as_system(conn, SYSTEM, entity, fields, record_id)
+    with app.app_context(), database.write() as uow:
+        return records.write_as_system(uow, SYSTEM, entity, fields, record_id)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_patient, make_record, make_team, make_user, patient_fields
 
-from server import access, db, records
+from server import access, database, records
 from sync.registry import SYSTEM, Actor
 
 
@@ -29,22 +29,18 @@ def world(app):
     gone = make_patient(app, team_a)
     moved = make_patient(app, team_a)
     objecting = make_patient(app, team_c)
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            records.write_as_system(conn, SYSTEM, "patient", {}, gone, op="delete")
-            records.write_as_system(conn, SYSTEM, "patient", {"team_id": team_c}, moved,
-                                    op="update")
+    with app.app_context(), database.write() as uow:
+        records.write_as_system(uow, SYSTEM, "patient", {}, gone, op="delete")
+        records.write_as_system(uow, SYSTEM, "patient", {"team_id": team_c}, moved,
+                                op="update")
     patient_user = make_user(app, "patient", patient_id=a1)
     carer = make_user(app, "carer")
     make_record(app, "carer_link", carer_link(a2, carer.id))
     make_record(app, "carer_link", carer_link(b1, carer.id, active=False))
     make_record(app, "carer_link", carer_link(objecting, carer.id))
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            records.write_as_system(conn, SYSTEM, "patient", {"sharing_objection": True},
-                                    objecting, op="update")
+    with app.app_context(), database.write() as uow:
+        records.write_as_system(uow, SYSTEM, "patient", {"sharing_objection": True},
+                                objecting, op="update")
     actors = {
         "nurse": Actor("n", "nurse", "d", frozenset({team_a})),
         "coordinator": Actor("c", "coordinator", "d", frozenset({team_a, team_b})),
@@ -64,19 +60,18 @@ def world(app):
 
 def test_each_role_sees_the_patients_the_rules_allow(app, world):
     actors, expected = world
-    with app.app_context():
-        conn = db.get_db()
+    with app.app_context(), database.read() as uow:
         for role, actor in actors.items():
-            assert access.visible_patient_ids(conn, actor) == expected[role], role
+            assert access.visible_patient_ids(uow, actor) == expected[role], role
 
 
-def _statements(conn, actor):
+def _statements(uow, actor):
     seen: list[str] = []
-    conn.set_trace_callback(seen.append)
+    uow.conn.set_trace_callback(seen.append)
     try:
-        access.visible_patient_ids(conn, actor)
+        access.visible_patient_ids(uow, actor)
     finally:
-        conn.set_trace_callback(None)
+        uow.conn.set_trace_callback(None)
     return seen
 
 
@@ -87,11 +82,11 @@ def test_scope_queries_seek_indexes_and_scan_no_records(app, world, role, analyz
     # More patients than any team holds, so walking them all would look costly.
     for _ in range(30):
         make_record(app, "patient", patient_fields(make_team(app)))
-    with app.app_context():
-        conn = db.get_db()
+    with app.app_context(), database.write() as uow:
+        conn = uow.conn  # the SQLite connection under the unit of work
         if analyzed:
             conn.execute("ANALYZE")
-        statements = _statements(conn, actors[role])
+        statements = _statements(uow, actors[role])
         assert statements, "the scope query ran no SQL"
         for sql in statements:
             plan = [row["detail"] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]

@@ -13,7 +13,7 @@ import pytest
 from conftest import login, make_patient, make_record, make_team, make_user, patient_fields
 from test_sync_http import mutation, pull_all, push, visit_fields
 
-from server import audit, db
+from server import audit, database, db
 
 
 def new_id() -> str:
@@ -283,7 +283,7 @@ def test_an_unchanged_edit_is_validated_and_audited(app, ward):
     same = push(ward["nurse"], mutation(2, "visit", visit_id, op="update", base=1,
                                         notes="Same")).json["results"][0]
     assert same == {"mutation_id": 2, "status": "applied", "version": 1}
-    with app.app_context():
-        rows = [e for e in audit.entries(db.get_db(), patient_id=ward["patient"])
+    with app.app_context(), database.read() as uow:
+        rows = [e for e in audit.entries(uow, patient_id=ward["patient"])
                 if e["record_id"] == visit_id and e["user_id"] == ward["nurse"].user["id"]]
     assert [e["action"] for e in rows] == ["update_unchanged"]

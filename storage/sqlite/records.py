@@ -21,10 +21,10 @@ from storage.records import (
     VersionMade,
 )
 
-# One index seek per team (records_live_patient_team, migration 0011): CROSS JOIN keeps
-# the team list outside, as the planner does not use an expression index for
-# ``IN (SELECT … json_each)``.
-_TEAM_PATIENTS = (
+# The staff scope query (bench/scope_bench.py prints its plan): one index seek per team
+# (records_live_patient_team, migration 0011). CROSS JOIN keeps the team list outside,
+# as the planner does not use an expression index for ``IN (SELECT … json_each)``.
+TEAM_PATIENTS = (
     "SELECT p.id FROM json_each(?) AS team CROSS JOIN records p"
     " WHERE p.entity = 'patient' AND p.deleted = 0"
     " AND json_extract(p.data, '$.team_id') = team.value"
@@ -68,7 +68,7 @@ class SqliteRecordQueries:
     def patients_of_teams(self, team_ids: Collection[str]) -> set[str]:
         if not team_ids:
             return set()
-        return {row[0] for row in self._rows(_TEAM_PATIENTS, (_ids(team_ids),))}
+        return {row[0] for row in self._rows(TEAM_PATIENTS, (_ids(team_ids),))}
 
     def patients_of_carer(self, carer_user_id: str) -> set[str]:
         return {row[0] for row in self._rows(_CARER_PATIENTS, (carer_user_id,))}
