@@ -13,7 +13,7 @@ all fields incl. server-computed), seq (latest changelog seq)`` — plus the eng
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,6 +83,18 @@ class NewVersion:
 
 
 @dataclass(frozen=True)
+class RecordIndex:
+    """An index on one data field of one entity's records, as the registry declares it
+    (``Registry.indexes()``): the server looks records up by that field."""
+
+    name: str
+    entity: str
+    field: str
+    # Only live (not deleted) records: the lookups that use it never want tombstones.
+    live_only: bool = False
+
+
+@dataclass(frozen=True)
 class QuarantineEntry:
     """A refused mutation or batch, kept raw with why it was refused."""
 
@@ -114,6 +126,11 @@ class Store(Protocol):
     ``unit`` is the caller's unit of work the current transaction belongs to (None for
     a bare store): the policies a caller gives the registry (scope, hooks) use it for
     their own queries and for side effects after commit. The engine itself never does.
+
+    Every method but ``now``, ``in_transaction``, the transaction context managers and
+    ``ensure_indexes`` (which opens its own write transaction) runs inside a transaction;
+    a store bound to a caller's units of work raises outside one. Writes need
+    ``write_transaction``; ``savepoint`` nests inside it (one mutation of a push).
     """
 
     @property
@@ -140,7 +157,9 @@ class Store(Protocol):
         self, entity: str, record_id: str, seq: int
     ) -> HistoryEntry | None: ...
 
-    def max_seq(self) -> int: ...
+    def max_seq(self) -> int:
+        """The highest changelog seq in this transaction's snapshot (0 when empty)."""
+        ...
 
     def changed_since(
         self,
@@ -148,7 +167,6 @@ class Store(Protocol):
         after: int,
         limit: int,
         *,
-        skip_deleted_upto: int = 0,
         by_patient: bool = True,
     ) -> list[ChangedRow]: ...
 
@@ -195,6 +213,12 @@ class Store(Protocol):
     def has_scope_set(self, ref: str) -> bool: ...
 
     def save_scope_set(self, ref: str, user_id: str, patient_ids: Sequence[str]) -> None: ...
+
+    # schema
+    def ensure_indexes(self, indexes: Iterable[RecordIndex]) -> None:
+        """Create the declared record-field indexes that are missing (idempotent; run by
+        ``doorstep init``/``migrate``, outside any transaction)."""
+        ...
 
     # restore from backup
     def restored_gap_allowed(self, client_id: str) -> bool: ...
