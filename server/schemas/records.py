@@ -42,7 +42,7 @@ from marshmallow import ValidationError
 from server.clinical import activation, falls, instruments
 from server.schemas.record_fields import to_utc_text
 from server.schemas.record_schemas import SCHEMAS
-from sync.registry import ValidationFailed
+from sync.registry import VOID_FIELDS, ValidationFailed
 
 Record = dict[str, Any]
 NhsNumberExists = Callable[[str, str | None], bool]
@@ -51,7 +51,6 @@ OPS = ("create", "update", "delete")
 RESERVED = frozenset({"id", "version", "deleted", "updated_at"})
 APPEND_ONLY = frozenset({"visit_addendum", "falls_assessment", "activation_score",
                          "goal_log", "self_report"})
-VOID_FIELDS = frozenset({"entered_in_error", "void_reason"})
 # Filled by derive() or server_stamps(); a device can never set them.
 COMPUTED: dict[str, frozenset[str]] = {
     "falls_assessment": frozenset({"risk_level", "reasons", "recommended_actions",
