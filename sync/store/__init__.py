@@ -4,11 +4,14 @@ The engine talks only to a :class:`Store`; ``sqlite.py`` implements it with SQLi
 a PostgreSQL store implements the same methods (see changelog.py for the one guarantee
 that needs care there: no change skipped while writers commit concurrently).
 
-Shared storage contract (others read it with SQL): one ``records`` table for every
-synced entity — ``entity, id, version, deleted, updated_at, patient_id, data (JSON of
-all fields incl. server-computed), seq (latest changelog seq)`` — plus the engine's own
-``meta`` column (per field: ``[version last changed, client_id that changed it]``).
+Shared storage contract (each backend's record queries in ``storage/`` read it too): one
+``records`` table for every synced entity — ``entity, id, version, deleted, updated_at,
+patient_id, data (JSON of all fields incl. server-computed), seq (latest changelog
+seq)`` — plus the engine's own ``meta`` column (per field: ``[version last changed,
+client_id that changed it]``).
 ``changelog`` holds every version of every record, append-only; ``seq`` is its key.
+Indexes on record fields are declared by the registry (``RecordIndex``) and made by
+``Store.ensure_indexes``; no one else indexes these tables.
 """
 
 from __future__ import annotations
