@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sync.store import ChangedRow, HistoryEntry, NewVersion, RecordIndex, StoredRecord
 from sync.store.sqlite_base import dump
@@ -49,7 +49,7 @@ class SqliteStore(DeviceState, RestoreMarks):
         return self._transactions.current() if self._transactions is not None else None
 
     @classmethod
-    def open(cls, path: str | Path, clock: Callable[[], datetime] | None = None) -> SqliteStore:
+    def open(cls, path: str | Path, clock: Callable[[], datetime] | None = None) -> Self:
         """Connect with Doorstep's pragmas; creates the schema on a fresh file (tests, bench)."""
         conn = connect(path)
         exists = conn.execute(
