@@ -5,8 +5,9 @@ database, beside the query it replaced (``IN (SELECT … json_each)`` over migra
 
     .venv/bin/python bench/scope_bench.py
 
-Each store is built in a temporary file (all migrations and the declared indexes, WAL) with bulk inserts (the
-whole run takes about 5 s); each query runs 200 times and the median is printed with its plan.
+Each store is built in a temporary file (all migrations and the declared indexes, WAL)
+with bulk inserts (the whole run takes about 5 s); each query runs 200 times and the
+median is printed with its plan.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ cursors name, declared indexes, and the floors a restore raises.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,6 +21,21 @@ import pytest
 
 from storage import Storage
 from storage.contract.conftest import Clock
+from sync import (
+    CONFLICT,
+    SYSTEM,
+    Actor,
+    EntityType,
+    MalformedRequest,
+    Mutation,
+    Registry,
+    apply_mutation,
+    apply_push,
+    get_record,
+    list_records,
+    pull,
+    resolve_conflict,
+)
 from sync.store import NewVersion, QuarantineEntry, RecordIndex, Store
 
 
@@ -328,3 +344,76 @@ def test_a_restore_raises_the_floors_rotates_the_epoch_and_allows_one_gap(
         after.set_last_mutation_id("dev-1", "u-1", 7)
     with after.read_transaction():
         assert not after.restored_gap_allowed("dev-1")  # once, until the device pushes
+
+
+# -- the engine on a storage-bound store: every call inside the store's transactions ----
+
+
+class VisiblePatients:
+    """A scope that answers from a set the test changes (no queries of its own)."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = {"P1"}
+
+    def visible_patient_ids(self, store: Any, actor: Actor) -> set[str]:
+        return set(self.ids) if actor.role != SYSTEM.role else set()
+
+
+def _toy_registry(scope: VisiblePatients) -> Registry:
+    registry = Registry(scope=scope, scope_entities=frozenset({"patient"}))
+
+    def validate(actor: Actor, op: str, current: Any, fields: dict[str, Any]) -> dict[str, Any]:
+        return dict(fields)
+
+    def authorize(actor: Actor, op: str, current: Any, merged: dict[str, Any]) -> None:
+        return None
+
+    registry.register(EntityType("patient", validate, authorize, patient_field=None))
+    registry.register(EntityType("visit", validate, authorize))
+    return registry
+
+
+def _push(store: Store, registry: Registry, actor: Actor, *mutations: dict[str, Any]) -> Any:
+    body = {"client_id": actor.client_id, "schema_version": 1, "mutations": list(mutations)}
+    return apply_push(store, registry, actor, json.dumps(body).encode())
+
+
+def test_the_engine_runs_on_a_storage_bound_store(storage: Storage) -> None:
+    """Push, pull (a patient entering scope, then empty pulls), reads, a conflict and its
+    resolution and a quarantined batch: a bound store raises if the engine touched it
+    outside a transaction."""
+    store, scope = storage.sync_store(), VisiblePatients()
+    registry = _toy_registry(scope)
+    nurse = Actor("u-1", "nurse", "dev-1")
+    other = Actor("u-2", "nurse", "dev-2")
+    with store.write_transaction():
+        for patient in ("P1", "P2"):
+            apply_mutation(store, registry, SYSTEM, Mutation("patient", patient, "create", {}))
+    pushed = _push(store, registry, nurse, {
+        "mutation_id": 1, "entity": "visit", "id": "v1", "op": "create", "base_version": 0,
+        "fields": {"patient_id": "P1", "notes": "first"}})
+    assert [r.status for r in pushed.results] == ["applied"]
+    first = pull(store, registry, nurse)
+    assert {c.id for c in first.changes} == {"P1", "v1"}
+    scope.ids.add("P2")  # a patient enters scope: swept whole, its set stored
+    pages = [pull(store, registry, nurse, cursor=first.cursor)]
+    while pages[-1].has_more:
+        pages.append(pull(store, registry, nurse, cursor=pages[-1].cursor))
+    assert "P2" in {c.id for page in pages for c in page.changes}
+    quiet = pull(store, registry, nurse, cursor=pages[-1].cursor)
+    assert quiet.changes == () and not quiet.has_more
+    # Two devices edit one field from the same base: the second is a conflict.
+    for actor, notes in ((nurse, "mine"), (other, "theirs")):
+        _push(store, registry, actor, {
+            "mutation_id": 2 if actor is nurse else 1, "entity": "visit", "id": "v1",
+            "op": "update", "base_version": 1, "fields": {"notes": notes}})
+    found = get_record(store, registry, nurse, "visit", "v1")
+    assert found is not None and found.data["notes"] == "mine"
+    conflicts = list_records(store, registry, SYSTEM, CONFLICT, patient_ids=["P1"])
+    assert len(conflicts.items) == 1
+    with store.write_transaction():
+        resolve_conflict(store, registry, nurse, conflicts.items[0].id, "kept_server")
+    with pytest.raises(MalformedRequest):
+        apply_push(store, registry, nurse, b"{not json")
+    with store.read_transaction():
+        assert [row["reason"] for row in store.quarantined("dev-1")] == ["malformed_batch"]
