@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dbtools as db
 from conftest import (
     Clock,
     login,
@@ -47,7 +48,7 @@ from conftest import (
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from server import database, db
+from server import database
 
 DEVICES = 6  # a nurse on two devices, another nurse, a co-ordinator, a patient, a carer
 FORM_FIELDS = {"goal": ("title", "description"), "visit": ("notes",)}

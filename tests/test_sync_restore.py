@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 
+import dbtools as db
 import pytest
 from click.testing import CliRunner
 from conftest import PASSWORD, login, make_patient, make_team, make_user, migrated_app, test_config
 from test_sync_http import mutation, pull, pull_all, push, visit_fields
 
-from server import cli, db
+from server import cli
 
 
 @pytest.fixture
