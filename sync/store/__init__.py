@@ -152,7 +152,10 @@ class Store(Protocol):
     # records and changelog
     def get_record(self, entity: str, record_id: str) -> StoredRecord | None: ...
 
-    def write_version(self, version: NewVersion) -> int: ...
+    def write_version(self, version: NewVersion) -> int:
+        """Append the version to the changelog and make it the record's current row;
+        returns its seq, above every seq committed before (and above a restore's floor)."""
+        ...
 
     def history_entry(self, entity: str, record_id: str, version: int) -> HistoryEntry | None: ...
 
@@ -171,7 +174,10 @@ class Store(Protocol):
         limit: int,
         *,
         by_patient: bool = True,
-    ) -> list[ChangedRow]: ...
+    ) -> list[ChangedRow]:
+        """Current rows (tombstones too) of these patients with seq > ``after``, in seq
+        order, at most ``limit``; ``by_patient`` only hints which index is cheaper."""
+        ...
 
     def sweep_records(
         self,
@@ -180,7 +186,10 @@ class Store(Protocol):
         after_seq: int,
         upto: int,
         limit: int,
-    ) -> list[ChangedRow]: ...
+    ) -> list[ChangedRow]:
+        """Live rows of these patients with seq ≤ ``upto``, in (patient_id, seq) order,
+        after the key (after_patient, after_seq), at most ``limit``."""
+        ...
 
     def list_records(
         self,
@@ -191,7 +200,12 @@ class Store(Protocol):
         after_id: str | None,
         limit: int,
         include_deleted: bool,
-    ) -> list[ChangedRow]: ...
+    ) -> list[ChangedRow]:
+        """Rows of ``entity`` of these patients in id order, ids > ``after_id``, at most
+        ``limit``; ``where`` is field equality on ``data`` (None matches a null or
+        missing field, booleans compare as JSON booleans); a ``where`` key that is not
+        a plain field name raises ValueError."""
+        ...
 
     # devices
     def last_mutation_id(self, client_id: str) -> int: ...
@@ -206,7 +220,10 @@ class Store(Protocol):
 
     def quarantined(self, client_id: str | None = None) -> Iterator[dict[str, Any]]: ...
 
-    def quarantine_usage(self, user_id: str, within: timedelta) -> tuple[int, int]: ...
+    def quarantine_usage(self, user_id: str, within: timedelta) -> tuple[int, int]:
+        """(entries, UTF-8 bytes of raw text) quarantined for ``user_id`` within the
+        last ``within`` of the store's clock."""
+        ...
 
     # pull cursors
     def epoch(self) -> str: ...
@@ -215,7 +232,9 @@ class Store(Protocol):
 
     def has_scope_set(self, ref: str) -> bool: ...
 
-    def save_scope_set(self, ref: str, user_id: str, patient_ids: Sequence[str]) -> None: ...
+    def save_scope_set(self, ref: str, user_id: str, patient_ids: Sequence[str]) -> None:
+        """Store a set under its content address; a ref already stored is left as it is."""
+        ...
 
     # schema
     def ensure_indexes(self, indexes: Iterable[RecordIndex]) -> None:
@@ -224,7 +243,10 @@ class Store(Protocol):
         ...
 
     # restore from backup
-    def restored_gap_allowed(self, client_id: str) -> bool: ...
+    def restored_gap_allowed(self, client_id: str) -> bool:
+        """Whether this device may once skip mutation ids: the database was restored and
+        the device has not pushed since (``set_last_mutation_id`` after the restore)."""
+        ...
 
     def version_floor(self) -> int:
         """Every new version must be above this (0 unless the database was restored)."""
