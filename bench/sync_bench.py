@@ -4,7 +4,7 @@ changelog entries, each beside the same work done as raw SQL on the same SQLite 
     .venv/bin/python bench/sync_bench.py            # full: 1,000,000 history rows
     .venv/bin/python bench/sync_bench.py --quick    # 100,000 history rows, shorter runs
 
-The store (WAL, synchronous=FULL, as server/db.py) is built once with bulk inserts in one
+The store (WAL, synchronous=FULL, as the server's storage) is built once with bulk inserts in one
 transaction and cached in /tmp; each run works on a fresh copy of it. Measured:
 
 (a) an incremental pull returning 1,000 changed records (a nurse's team; 10,000
@@ -37,9 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from sync_helpers import Device, make_registry, nurse  # noqa: E402
+from sync_helpers import Device, InspectableStore, make_registry, nurse  # noqa: E402
 
-from sync import SqliteStore, apply_push, pull  # noqa: E402
+from sync import apply_push, pull  # noqa: E402
 from sync.cursor import decode_cursor  # noqa: E402
 from sync.registry import Actor  # noqa: E402
 from sync.store.sqlite import connect, create_schema  # noqa: E402
@@ -228,7 +228,7 @@ def push_body(client_id: str, first_id: int, targets: list[tuple[str, int]], tag
 class Pusher:
     """A device pushing batches of 100 updates to its team's visits, round-robin."""
 
-    def __init__(self, store: SqliteStore, registry: Any, actor: Actor, team: str) -> None:
+    def __init__(self, store: InspectableStore, registry: Any, actor: Actor, team: str) -> None:
         self.store, self.registry, self.actor = store, registry, actor
         self.targets = team_visits(store.conn, team, 5000)
         self.next_id, self.cursor, self.round = 1, 0, 0
@@ -334,7 +334,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     history = 100_000 if args.quick else 1_000_000
     runs = 10 if args.quick else 30
     path = cached_store(history, args.rebuild)
-    store = SqliteStore.open(path)
+    store = InspectableStore.open(path)
     registry = make_registry()
     patients, visits = store.conn.execute("SELECT patients, visits FROM bench_meta").fetchone()
     results: dict[str, Any] = {"history": history, "patients": patients, "visits": visits}

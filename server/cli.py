@@ -7,7 +7,6 @@ and database ($DOORSTEP_DB, default ``instance/doorstep.db``).
 from __future__ import annotations
 
 import getpass
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,7 @@ def init() -> None:
     instance = Path(app.config["INSTANCE"])
     instance.mkdir(parents=True, exist_ok=True)
     instance.chmod(0o700)
-    database.storage(app).migrate()
+    database.migrate(app)
     from server import vapid
 
     vapid.ensure_vapid_keys(instance)
@@ -60,7 +59,7 @@ def init() -> None:
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations (stop `serve` and `scheduler` first)."""
-    applied = database.storage(_app(migrating=True)).migrate()
+    applied = database.migrate(_app(migrating=True))
     click.echo(f"Applied migrations: {', '.join(map(str, applied))}" if applied
                else "The database schema is current.")
 
@@ -193,31 +192,16 @@ def team_add(name: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def backup(path: Path, force: bool) -> None:
     """Take a consistent online backup of the live database to PATH."""
+    from storage import BackupFailed
+
     app = _app()
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it.")
-    pages = backup_database(app.config["DB"], path)
-    click.echo(f"Backed up {pages} pages to {path} (integrity check: ok)")
-
-
-def backup_database(source_path: str, target: Path) -> int:
-    """SQLite's online backup: a consistent snapshot while writers keep writing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    source = db.connect(source_path)
-    dest = sqlite3.connect(partial)
     try:
-        source.backup(dest)
-        (result,) = dest.execute("PRAGMA integrity_check").fetchone()
-        if result != "ok":
-            raise click.ClickException(f"Backup failed its integrity check: {result}")
-        (pages,) = dest.execute("PRAGMA page_count").fetchone()
-    finally:
-        dest.close()
-        source.close()
-    partial.replace(target)  # never leave a half-written file under the final name
-    return int(pages)
+        pages = database.storage(app).backup(path)
+    except BackupFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up {pages} pages to {path} (integrity check: ok)")
 
 
 @main.command()
@@ -227,14 +211,15 @@ def restore(path: Path, yes: bool) -> None:
     """Replace the database with a backup (stop `serve` and `scheduler` first)."""
     if not yes:
         raise click.ClickException("This replaces the live database. Add --yes to confirm.")
-    from server.restore import RestoreFailed, restore_database
+    from storage import RestoreFailed
 
-    app = _app()
-    with app.app_context():
-        try:
-            restore_database(path, app.config["DB"])
-        except RestoreFailed as exc:
-            raise click.ClickException(str(exc)) from exc
+    # The database may be missing or behind (a new machine): restoring migrates it.
+    app = _app(migrating=True)
+    try:
+        database.storage(app).restore(path)
+    except RestoreFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    database.migrate(app)  # the record indexes the entities declare
     click.echo(
         f"Restored {path}. Devices will re-pull; their unsent changes are kept. Accounts,"
         f" devices and sessions are as they were just before; the replaced database is"

@@ -2,7 +2,7 @@
 
 Views and services take units of work from here (``with database.write() as uow``);
 the storage package behind it is the only code that knows SQL. Building the app never
-changes the schema: ``doorstep init`` / ``doorstep migrate`` do (storage.migrate()).
+changes the schema: ``doorstep init`` / ``doorstep migrate`` do (:func:`migrate`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,18 @@ def init_app(app: Flask) -> None:
 def storage(app: Flask | None = None) -> Storage:
     found: Storage = (app or current_app).extensions["doorstep.storage"]
     return found
+
+
+def migrate(app: Flask | None = None) -> list[int]:
+    """Apply the storage's pending migrations, then create the record-field indexes the
+    entities declare (``Registry.indexes()``); both are idempotent, so ``doorstep init``
+    and ``doorstep migrate`` run them every time. Returns the migration ids applied."""
+    from server.entities import build_registry
+
+    found = storage(app)
+    applied = found.migrate()
+    found.sync_store().ensure_indexes(build_registry().indexes())
+    return applied
 
 
 def write() -> AbstractContextManager[UnitOfWork]:

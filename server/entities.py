@@ -2,8 +2,9 @@
 
 Each clinical entity of SPEC §2 is registered once with its validation
 (``server/schemas/records.py``), permissions and redaction (``server/permissions.py``),
-server-computed fields (``derive``) and hooks. Every applied change, from any path, is
-audited in the same transaction (``audit_change``).
+server-computed fields (``derive``), hooks, the fields the store indexes (``INDEXED``)
+and the references between records (``REFERENCES``). Every applied change, from any
+path, is audited in the same transaction (``audit_change``).
 """
 
 from __future__ import annotations
@@ -15,23 +16,32 @@ from typing import Any
 from server import access, audit, escalation, permissions, references
 from server.clock import utcnow
 from server.schemas import records as record_schemas
-from sync.registry import EntityType, Registry, ValidationFailed
+from sync.registry import EntityType, IndexedField, Registry, ValidationFailed
 
-APPEND_ONLY = frozenset(
-    {"visit_addendum", "falls_assessment", "activation_score", "goal_log", "self_report"}
-)
 SERVER_ONLY = frozenset({"escalation"})
 # Fields staff may change on server-made records (SPEC §2: "only the status fields").
-CLIENT_FIELDS = {"escalation": frozenset({"status", "resolution_note"})}
+CLIENT_FIELDS = {"escalation": record_schemas.ESCALATION_CLIENT_FIELDS}
 ENTITIES = (
     "patient", "carer_link", "visit", "visit_addendum", "falls_assessment",
     "activation_score", "goal", "goal_log", "self_report", "reminder", "escalation",
 )
 # Changes to these can change which patients someone sees.
 SCOPE_ENTITIES = frozenset({"patient", "carer_link"})
-
-# Hooks other modules add (escalation rules): entity -> functions(ctx, change).
-AFTER_APPLY: dict[str, list[Callable[[Any, Any], None]]] = {}
+# Fields the server looks records up by (the store indexes them): the staff scope query
+# (live patients of a team), NHS number uniqueness, a carer's links.
+INDEXED: dict[str, tuple[IndexedField, ...]] = {
+    "patient": (IndexedField("team_id", live_only=True, label="team"),
+                IndexedField("nhs_number")),
+    "carer_link": (IndexedField("carer_user_id", label="carer"),),
+}
+# References between records (field -> entity it points at), checked by
+# server/references.py: each must exist and belong to the same patient (SPEC §2).
+REFERENCES: dict[str, dict[str, str]] = {
+    "visit_addendum": {"visit_id": "visit"},
+    "falls_assessment": {"visit_id": "visit"},
+    "goal_log": {"goal_id": "goal"},
+    "reminder": {"goal_id": "goal"},
+}
 
 
 def check_nhs_number_unique(ctx: Any, change: Any) -> None:
@@ -102,9 +112,8 @@ def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
     for name in ENTITIES:
         # References first: no other hook (escalation rules) acts on a refused change.
         hooks = (
-            references.HOOKS.get(name, ())
+            ((references.check_references,) if name in REFERENCES else ())
             + BUILTIN_AFTER_APPLY.get(name, ())
-            + tuple(AFTER_APPLY.get(name, ()))
         )
         registry.register(
             EntityType(
@@ -112,12 +121,14 @@ def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
                 validate=record_schemas.validator_for(name, clock=utcnow),
                 authorize=permissions.authorize(name),
                 patient_field=None if name == "patient" else "patient_id",
-                append_only=name in APPEND_ONLY,
+                append_only=name in record_schemas.APPEND_ONLY,
                 server_only=name in SERVER_ONLY,
                 client_fields=CLIENT_FIELDS.get(name, frozenset()),
                 derive=record_schemas.deriver_for(name, falls_thresholds=falls_thresholds),
                 redact=permissions.redact(name),
                 after_apply=hooks,
+                references=REFERENCES.get(name, {}),
+                indexed=INDEXED.get(name, ()),
             )
         )
     registry.on_change.append(audit_change)

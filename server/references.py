@@ -5,7 +5,9 @@ A child's own ``patient_id`` is checked by the engine (an unknown or unseen pati
 cannot know: an addendum's and a falls assessment's visit, a goal log's and a
 reminder's goal. A reference to a record that does not exist, is deleted or belongs to
 another patient gets the same field error, so nothing about other patients leaks.
-It runs as an ``after_apply`` hook, so a refused reference rolls the write back.
+The references are declared on the entities (``EntityType.references``, from
+server/entities.py). It runs as an ``after_apply`` hook, so a refused reference rolls the
+write back.
 """
 
 from __future__ import annotations
@@ -14,13 +16,6 @@ from typing import Any
 
 from sync.registry import ValidationFailed
 
-# entity -> {field: entity it points at}
-REFERENCES: dict[str, dict[str, str]] = {
-    "visit_addendum": {"visit_id": "visit"},
-    "falls_assessment": {"visit_id": "visit"},
-    "goal_log": {"goal_id": "goal"},
-    "reminder": {"goal_id": "goal"},
-}
 MESSAGES = {
     "visit": "No such visit for this patient.",
     "goal": "No such goal for this patient.",
@@ -30,7 +25,7 @@ MESSAGES = {
 def check_references(ctx: Any, change: Any) -> None:
     """Refuse a new or changed reference to a record not of the same patient."""
     errors: dict[str, list[str]] = {}
-    for name, target in REFERENCES.get(change.entity, {}).items():
+    for name, target in ctx.registry.entities[change.entity].references.items():
         value = change.data.get(name)
         if value is None or name not in change.changed_fields:
             continue
@@ -40,5 +35,3 @@ def check_references(ctx: Any, change: Any) -> None:
     if errors:
         raise ValidationFailed(errors)
 
-
-HOOKS: dict[str, tuple[Any, ...]] = {entity: (check_references,) for entity in REFERENCES}

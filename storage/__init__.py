@@ -34,9 +34,24 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from storage.base import Storage, StorageError, UnitOfWork, UnsupportedDatabase
+from storage.base import (
+    BackupFailed,
+    RestoreFailed,
+    Storage,
+    StorageError,
+    UnitOfWork,
+    UnsupportedDatabase,
+)
 
-__all__ = ["Storage", "StorageError", "UnitOfWork", "UnsupportedDatabase", "open_storage"]
+__all__ = [
+    "BackupFailed",
+    "RestoreFailed",
+    "Storage",
+    "StorageError",
+    "UnitOfWork",
+    "UnsupportedDatabase",
+    "open_storage",
+]
 
 Clock = Callable[[], datetime]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -31,6 +32,14 @@ class StorageError(Exception):
 
 class UnsupportedDatabase(StorageError):
     """The configured database URL names a backend this release cannot use."""
+
+
+class BackupFailed(StorageError):
+    """The backup could not be taken or failed its check; no backup file was left."""
+
+
+class RestoreFailed(StorageError):
+    """The backup cannot be restored: it fails its checks."""
 
 
 class UnitOfWork:
@@ -90,6 +99,19 @@ class Storage(Protocol):
 
     def pending_migrations(self) -> list[int]:
         """Migrations not applied yet (``serve`` refuses to start while there are any)."""
+        ...
+
+    def backup(self, target: Path) -> int:
+        """A consistent online backup to ``target`` while writers keep writing; returns
+        its size in the backend's units (SQLite: pages). Raises :class:`BackupFailed`."""
+        ...
+
+    def restore(self, backup_path: Path) -> None:
+        """Replace the database with a backup (``serve`` and ``scheduler`` stopped): the
+        replaced database is kept beside it, migrations newer than the backup are applied,
+        security state (accounts, devices, sessions, invites, throttle, push subscriptions,
+        newer audit rows) is carried over, and the engine's epoch rotates and version and
+        seq floors rise so no version repeats. Raises :class:`RestoreFailed`."""
         ...
 
     def close(self) -> None:

@@ -5,9 +5,13 @@ It never imports Flask: the server hands it a store and a registry of entities.
 API for the server (every name below is importable from ``sync``)
 ================================================================
 
-Store: ``store = SqliteStore(conn, clock=utcnow)`` over a connection from
-``server.db.connect`` (``store.conn`` is that connection; scope policies use it).
-Schema: migration ``storage/sqlite/migrations/0002_sync.py`` calls ``create_schema(conn)``.
+Store: the server's storage gives it — ``storage.sync_store()`` (each transaction the
+engine runs is a unit of work of its own) or ``uow.store`` (bound to the caller's unit of
+work); inside a transaction ``store.unit`` is that unit of work, which scope policies and
+hooks use for their own queries and ``on_commit`` side effects. Tests and benchmarks may
+use a bare ``SqliteStore.open(path)``. Schema: migration
+``storage/sqlite/migrations/0002_sync.py`` calls ``create_schema(conn)``; the indexes the
+registry declares (``Registry.indexes()``) are made by ``store.ensure_indexes``.
 
 Sync endpoints (each call manages its own transaction — call outside one):
 
@@ -25,7 +29,7 @@ quarantined), ``CursorResetRequired`` 410 (``errors == {"cursor": "reset_require
 409, ``QuarantineFull`` 429 (``apply_push(..., cap=QuarantineCap(...))``: nothing kept).
 Map them with ``fail(e.http_status, e.message, e.errors)``.
 
-Inside the caller's write transaction (``server.db.write_transaction(store.conn)``):
+Inside the caller's write transaction (``with database.write() as uow`` and ``uow.store``):
 
 - ``apply_mutation(store, registry, actor, Mutation(entity, id, op, fields,
   base_version, mutation_id=None)) -> MutationResult`` — REST writes and server-made
@@ -39,7 +43,8 @@ Inside the caller's write transaction (``server.db.write_transaction(store.conn)
 - ``quarantine_batch(store, actor, raw_text, reason=..., errors=...)`` — keep a refused
   request (also works outside a transaction: it opens its own).
 
-Reads (no transaction needed; redacted and scoped like pulls; audit ``patient_ids``):
+Reads (each in one read transaction, the caller's if open; redacted and scoped like
+pulls; audit ``patient_ids``):
 ``get_record(store, registry, actor, entity, id) -> RecordChange | None`` and
 ``list_records(store, registry, actor, entity, patient_ids=None, where=None,
 after=None, limit=100) -> RecordPage(items, next_after, patient_ids)``.

@@ -37,6 +37,7 @@ from sync.protocol import Mutation, MutationResult
 from sync.registry import (
     SYSTEM,
     SYSTEM_ROLE,
+    VOID_FIELDS,
     Actor,
     EntityType,
     NotPermitted,
@@ -48,7 +49,6 @@ from sync.scope import ScopeCache
 from sync.store import NewVersion, Store, StoredRecord
 from sync.versions import next_version, trusted_base
 
-VOID_FIELDS = frozenset({"entered_in_error", "void_reason"})
 RESTORE = "restore"  # engine-internal op: undelete (conflict resolution only)
 
 

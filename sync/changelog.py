@@ -32,17 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sync.store import ChangedRow, NewVersion, Store
+from sync.store import ChangedRow, Store
 
 # Walking the seq index costs about one row per change since the cursor, whoever's it
 # is; seeking the per-patient index costs about one probe per patient plus the matches.
 # Walk when fewer changes happened since the cursor than the actor has patients.
 SEEK_PER_PATIENT_COST = 1
-
-
-def append_change(store: Store, version: NewVersion) -> int:
-    """Write one new version of a record (changelog row + current row); returns its seq."""
-    return store.write_version(version)
 
 
 def current_cursor(store: Store) -> int:
@@ -56,7 +51,6 @@ def changes_since(
     since: int,
     limit: int,
     *,
-    skip_deleted_upto: int = 0,
     high_water: int | None = None,
 ) -> list[ChangedRow]:
     """Records of these patients changed after ``since``, in seq order, at most ``limit``.
@@ -71,5 +65,5 @@ def changes_since(
         return []
     walk = (top - since) < SEEK_PER_PATIENT_COST * len(patient_ids)
     return store.changed_since(
-        patient_ids, since, limit, skip_deleted_upto=skip_deleted_upto, by_patient=not walk
+        patient_ids, since, limit, by_patient=not walk
     )

@@ -100,8 +100,10 @@ def pull(
                 break
         last_mutation_id = store.last_mutation_id(actor.client_id)
         server_time = store.now()
-    empty = not page.changes and not page.evictions
-    _save_sets(store, actor, page, held, empty)
+        empty = not page.changes and not page.evictions
+        missing = _sets_to_save(store, actor, page, held, empty)
+    if missing:
+        save_scope_sets(store, actor.user_id, missing)
     has_more = page.more or (page.target is None and bool(visible - page.held) and not empty)
     new_state = CursorState(
         epoch=epoch,
@@ -124,10 +126,11 @@ def pull(
     )
 
 
-def _save_sets(
+def _sets_to_save(
     store: Store, actor: Actor, page: _Page, cursor_held: frozenset[str], empty: bool
-) -> None:
-    """Store the patient sets the new cursor names, unless stored already.
+) -> list[frozenset[str]]:
+    """The patient sets the new cursor names that are not stored yet (read in the pull's
+    snapshot; the caller saves them after it).
 
     An empty pull must write nothing: if its only new set is the held set of a sweep
     that found nothing visible, the cursor keeps the stored held set instead, and the
@@ -141,9 +144,7 @@ def _save_sets(
     if empty and page.target is None and not stored(page.held):
         page.held = cursor_held
     sets = [page.held] + ([page.target] if page.target is not None else [])
-    missing = [ids for ids in sets if not stored(ids)]
-    if missing:
-        save_scope_sets(store, actor.user_id, missing)
+    return [ids for ids in sets if not stored(ids)]
 
 
 def _apply_scope(page: _Page, visible: frozenset[str], top: int) -> None:

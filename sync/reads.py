@@ -41,13 +41,14 @@ def get_record(
 ) -> RecordChange | None:
     """One record as ``actor`` may see it, or None (answer 404)."""
     et = entity_type(registry, entity)
-    record = store.get_record(entity, record_id) if et is not None else None
-    if et is None or record is None or (record.deleted and not include_deleted):
-        return None
-    if actor.role != SYSTEM_ROLE and record.patient_id not in visible_patient_ids(
-        store, registry, actor
-    ):
-        return None
+    with store.read_transaction():
+        record = store.get_record(entity, record_id) if et is not None else None
+        if et is None or record is None or (record.deleted and not include_deleted):
+            return None
+        if actor.role != SYSTEM_ROLE and record.patient_id not in visible_patient_ids(
+            store, registry, actor
+        ):
+            return None
     shown = et.redact(actor, record.data)
     if shown is None:
         return None
@@ -74,22 +75,23 @@ def list_records(
     """
     et = entity_type(registry, entity)
     limit = max(1, min(limit, MAX_PAGE))
-    if actor.role == SYSTEM_ROLE:
-        scope = frozenset(patient_ids or ())
-    else:
-        scope = visible_patient_ids(store, registry, actor)
-        if patient_ids is not None:
-            scope = scope & frozenset(patient_ids)
-    if et is None or not scope:
-        return RecordPage((), None, frozenset())
-    rows = store.list_records(
-        entity,
-        scope,
-        where=dict(where or {}),
-        after_id=after,
-        limit=limit + 1,
-        include_deleted=include_deleted,
-    )
+    with store.read_transaction():
+        if actor.role == SYSTEM_ROLE:
+            scope = frozenset(patient_ids or ())
+        else:
+            scope = visible_patient_ids(store, registry, actor)
+            if patient_ids is not None:
+                scope = scope & frozenset(patient_ids)
+        if et is None or not scope:
+            return RecordPage((), None, frozenset())
+        rows = store.list_records(
+            entity,
+            scope,
+            where=dict(where or {}),
+            after_id=after,
+            limit=limit + 1,
+            include_deleted=include_deleted,
+        )
     more = len(rows) > limit
     rows = rows[:limit]
     items, seen = [], set()

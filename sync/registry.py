@@ -16,11 +16,15 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sync.store import RecordIndex
+
 Record = dict[str, Any]
+# The only fields an append-only record's one later version may set (voiding it).
+VOID_FIELDS = frozenset({"entered_in_error", "void_reason"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,17 @@ def _any_id(_: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class IndexedField:
+    """A data field the server looks an entity's records up by: the store indexes it."""
+
+    field: str
+    # Index live records only (lookups that never want tombstones).
+    live_only: bool = False
+    # The short name in the index's name (default: the field's).
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class EntityType:
     """One synced entity: its name and the server's rules for it."""
 
@@ -111,6 +126,10 @@ class EntityType:
     derive: Deriver = _no_derive
     redact: Redactor = _show_all
     after_apply: tuple[AfterApply, ...] = ()
+    # Fields holding the id of another record (field -> that record's entity): it must
+    # exist, be live and belong to the same patient (the server's reference check).
+    references: Mapping[str, str] = field(default_factory=dict)
+    indexed: tuple[IndexedField, ...] = ()
 
     def patient_id_of(self, record_id: str, data: Record) -> str | None:
         if self.patient_field is None:
@@ -147,8 +166,16 @@ class Registry:
     def get(self, name: str) -> EntityType | None:
         return self.entities.get(name)
 
-    def names(self) -> Iterable[str]:
-        return self.entities.keys()
+    def indexes(self) -> list[RecordIndex]:
+        """The record-field indexes every entity declares, named
+        ``records_[live_]<entity>_<label or field>`` (for ``Store.ensure_indexes``)."""
+        found = []
+        for entity in self.entities.values():
+            for indexed in entity.indexed:
+                live = "live_" if indexed.live_only else ""
+                name = f"records_{live}{entity.name}_{indexed.label or indexed.field}"
+                found.append(RecordIndex(name, entity.name, indexed.field, indexed.live_only))
+        return found
 
     def affects_scope(self, entity: str) -> bool:
         """Whether a change to ``entity`` may change ``scope.visible_patient_ids``."""

@@ -88,12 +88,17 @@ def load_scope_set(store: Store, ref: str, user_id: str) -> frozenset[str]:
 
 
 def save_scope_sets(store: Store, user_id: str, sets: Iterable[frozenset[str]]) -> None:
-    """Store the sets a new cursor refers to, writing only those not stored yet."""
-    missing = []
-    for ids in sets:
-        ref = scope_ref(user_id, ids)
-        if ref != EMPTY_REF and not store.has_scope_set(ref):
-            missing.append((ref, ids))
+    """Store the sets a new cursor refers to, writing only those not stored yet.
+
+    Which are missing is read in a read transaction; the write transaction opens only if
+    one is, so a pull that names stored sets writes nothing.
+    """
+    wanted = {scope_ref(user_id, ids): ids for ids in sets}
+    wanted.pop(EMPTY_REF, None)
+    if not wanted:
+        return
+    with store.read_transaction():
+        missing = [(ref, ids) for ref, ids in wanted.items() if not store.has_scope_set(ref)]
     if not missing:
         return
     with store.write_transaction():

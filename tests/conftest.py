@@ -4,9 +4,7 @@ and plain factory functions for teams, users and sessions."""
 from __future__ import annotations
 
 import itertools
-import secrets
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -70,7 +68,7 @@ def _template_database() -> Path:
     if not _template:
         path = Path(tempfile.mkdtemp(prefix="doorstep-template-")) / "doorstep.db"
         storage = create_app(test_config(path.parent, DB=str(path)))
-        database.storage(storage).migrate()
+        database.migrate(storage)
         database.storage(storage).close()
         _template.append(path)
     return _template[0]
@@ -85,12 +83,12 @@ def migrated_app(config: dict[str, Any]) -> Flask:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_template_database(), target)
-        conn = sqlite3.connect(target)
-        with conn:
-            conn.execute("UPDATE sync_meta SET value = ? WHERE key = 'epoch'",
-                         (secrets.token_hex(8),))
-        conn.close()
-    database.storage(application).migrate()
+        database.migrate(application)
+        store = database.storage(application).sync_store()
+        with store.write_transaction():
+            store.rotate_epoch()  # type: ignore[attr-defined]
+        return application
+    database.migrate(application)
     return application
 
 

@@ -167,9 +167,18 @@ def memo_validator(
     return cleaned
 
 
-def make_store(path: Path | str) -> SqliteStore:
+class InspectableStore(SqliteStore):
+    """A bare store whose connection tests (and the toy scope) read with SQL; the engine
+    itself never touches a store's connection."""
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._conn
+
+
+def make_store(path: Path | str) -> InspectableStore:
     """A fresh store on a real SQLite file, with the team index the scope query uses."""
-    store = SqliteStore.open(path)
+    store = InspectableStore.open(path)
     store.conn.execute(
         "CREATE INDEX IF NOT EXISTS records_patient_team"
         " ON records (json_extract(data, '$.team_id')) WHERE entity = 'patient'"

@@ -10,11 +10,12 @@ import sys
 import threading
 from pathlib import Path
 
+import dbtools as db
 import pytest
 from click.testing import CliRunner
 
-from server import cli, db
-from storage.sqlite import migrations
+from server import cli
+from storage.sqlite import SqliteStorage, migrations
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_backup_of_a_database_being_written(tmp_path):
             pass
         copies = [tmp_path / f"backup{i}.db" for i in range(3)]
         for copy in copies:
-            cli.backup_database(str(source), copy)
+            SqliteStorage(source).backup(copy)
     finally:
         stop.set()
         thread.join()
@@ -117,7 +118,7 @@ def test_restore_makes_devices_re_pull_and_continue_pushing(tmp_path, clock):
     from conftest import login, make_patient, make_team, make_user, migrated_app, test_config
     from test_sync_http import mutation, pull_all, push, visit_fields
 
-    from server.restore import restore_database
+    from server import database
 
     app = migrated_app(test_config(tmp_path, clock))
     client = app.test_client()
@@ -127,13 +128,13 @@ def test_restore_makes_devices_re_pull_and_continue_pushing(tmp_path, clock):
     vid = str(uuid.uuid4())
     push(nurse, mutation(1, "visit", vid, **visit_fields(patient)))
     backup = tmp_path / "backup.db"
-    cli.backup_database(app.config["DB"], backup)
+    database.storage(app).backup(backup)
     push(nurse, mutation(2, "visit", vid, op="update", base=1, notes="after backup"))
     _, _, cursor = pull_all(nurse)
 
     clock.advance(minutes=5)
     with app.app_context():
-        restore_database(backup, app.config["DB"])
+        database.storage(app).restore(backup)
     clock.advance(minutes=1)
 
     stale = nurse.get("/api/v1/sync/pull", query_string={

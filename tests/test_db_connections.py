@@ -1,8 +1,10 @@
-"""One persistent SQLite connection per worker thread (server/db.py): requests reuse it,
-no transaction outlives its request, a restore is seen by the next request, and apps,
-threads and nested app contexts never share one.
+"""One persistent SQLite connection per worker thread (the storage's,
+storage/sqlite/connection.py): requests reuse it, no transaction outlives its request, a
+restore is seen by the next request, and apps, threads and nested app contexts never
+share one.
 
-Connections are counted by wrapping the standard library's ``sqlite3.connect``.
+Connections are counted by wrapping the standard library's ``sqlite3.connect``; ``db``
+below lends the storage's connection for an app context, as a request's units of work do.
 """
 
 from __future__ import annotations
@@ -14,16 +16,46 @@ import threading
 import uuid
 
 import pytest
-from conftest import login, make_patient, make_team, make_user, migrated_app, test_config
+from conftest import (
+    _template_database,
+    login,
+    make_patient,
+    make_team,
+    make_user,
+    migrated_app,
+    test_config,
+)
+from flask import appcontext_tearing_down, g
 from test_sync_http import mutation, push, visit_fields
 
-from server import accounts, cli, db
-from server.restore import restore_database
+from server import database
+
+
+class db:  # noqa: N801 — reads as the module the assertions were written against
+    """The storage's connection for this thread, lent for the current app context."""
+
+    @staticmethod
+    def get_db() -> sqlite3.Connection:
+        if "lent_connection" not in g:
+            lending = database.storage().connection()  # type: ignore[attr-defined]
+            g.lent_connection = (lending, lending.__enter__())
+        conn: sqlite3.Connection = g.lent_connection[1]
+        return conn
+
+
+def _give_back(sender, exc=None, **_):
+    lent = g.pop("lent_connection", None)
+    if lent is not None:
+        lent[0].__exit__(None, None, None)
+
+
+appcontext_tearing_down.connect(_give_back)
 
 
 @pytest.fixture
 def opened(monkeypatch):
     """Every sqlite3 connection opened from now on (the third-party call, wrapped)."""
+    _template_database()  # made once per process, before counting
     paths: list[str] = []
     real_connect = sqlite3.connect
 
@@ -56,7 +88,8 @@ def test_no_transaction_outlives_its_app_context(app):
     with app.app_context():
         conn = db.get_db()
         conn.execute("BEGIN IMMEDIATE")
-        accounts.create_team(conn, "Left open")
+        conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)",
+                      (str(uuid.uuid4()), "Left open", "2026-01-01T00:00:00+00:00"))
     # Another connection can take the write lock at once: the teardown rolled back.
     other = sqlite3.connect(app.config["DATABASE"], timeout=0)
     try:
@@ -121,15 +154,14 @@ def test_a_restore_between_requests_is_seen_by_the_next(app, client, tmp_path, o
     session = login(client, make_user(app, "nurse", teams=(team,)).username)
     live = app.config["DATABASE"]
     backup = tmp_path / "backup.db"
-    cli.backup_database(live, backup)
+    database.storage(app).backup(backup)
     visit = str(uuid.uuid4())
     assert push(session, mutation(1, "visit", visit, **visit_fields(patient))).status_code == 200
     assert session.get(f"/api/v1/patients/{patient}/visits").json["items"][0]["id"] == visit
     if onto_new_file:  # the database lost: the restore writes a new file
         for suffix in ("", "-wal", "-shm"):
             (tmp_path / "instance" / f"doorstep.db{suffix}").unlink(missing_ok=True)
-    with app.app_context():
-        restore_database(backup, live)
+    database.storage(app).restore(backup)
     before = opened.count(live)
     # The visit pushed after the backup is gone, for the very next request.
     assert session.get(f"/api/v1/patients/{patient}/visits").json["items"] == []

@@ -12,9 +12,15 @@ import threading
 import time
 from typing import Any
 
-from sync_helpers import Device, make_registry, make_store, nurse, seed_patient, server_view
-
-from sync import SqliteStore
+from sync_helpers import (
+    Device,
+    InspectableStore,
+    make_registry,
+    make_store,
+    nurse,
+    seed_patient,
+    server_view,
+)
 
 BATCHES = 60
 PER_BATCH = 8
@@ -43,7 +49,7 @@ class Progress:
 def writer(path: Any, user: str, start: threading.Barrier, progress: Progress,
            errors: list[BaseException]) -> None:
     try:
-        store = SqliteStore.open(path)
+        store = InspectableStore.open(path)
         device = Device(store, make_registry(), nurse(user))
         start.wait()
         for batch in range(BATCHES):
@@ -61,7 +67,7 @@ def writer(path: Any, user: str, start: threading.Barrier, progress: Progress,
                         device.mutation("visit", record_id, "update", {"notes": "edited"}, base=1)
                     )
             assert {r.status for r in device.push(*mutations).results} == {"applied"}
-        store.conn.close()
+        store.close()
     except BaseException as error:  # surfaced by the main thread
         errors.append(error)
 
@@ -71,7 +77,7 @@ def test_pulls_skip_nothing_while_two_writers_commit(tmp_path: Any) -> None:
     setup = make_store(path)
     registry = make_registry()
     seed_patient(setup, registry, "P1", "A")
-    reader_store = SqliteStore.open(path)
+    reader_store = InspectableStore.open(path)
     puller = Device(reader_store, registry, nurse("reader"))
     errors: list[BaseException] = []
     start = threading.Barrier(3)

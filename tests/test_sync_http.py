@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_team, make_user
-
-from server import db
 
 
 def visit_fields(patient_id, **overrides):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_record, make_team, make_user, patient_fields
 from test_sync_http import mutation, pull_all, push, visit_fields
 
-from server import audit, database, db
+from server import audit, database
 
 
 def new_id() -> str:

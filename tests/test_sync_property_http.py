@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dbtools as db
 from conftest import (
     Clock,
     login,
@@ -47,8 +48,7 @@ from conftest import (
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from server import cli, db
-from server.restore import restore_database
+from server import database
 
 DEVICES = 6  # a nurse on two devices, another nurse, a co-ordinator, a patient, a carer
 FORM_FIELDS = {"goal": ("title", "description"), "visit": ("notes",)}
@@ -253,15 +253,14 @@ class World:
 
     def backup(self) -> None:
         if self.phase == "before_backup":
-            cli.backup_database(self.app.config["DB"], self.backup_path)
+            database.storage(self.app).backup(self.backup_path)
             self.phase = "after_backup"
 
     def restore(self) -> None:
         if self.phase != "after_backup":
             return
         self.clock.advance(seconds=1)
-        with self.app.app_context():
-            restore_database(self.backup_path, self.app.config["DB"])
+        database.storage(self.app).restore(self.backup_path)
         self.clock.advance(seconds=1)
         self.phase = "restored"
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sync_helpers import (
     Device,
+    InspectableStore,
     make_registry,
     make_store,
     nurse,
@@ -16,7 +17,7 @@ from sync_helpers import (
     server_write,
 )
 
-from sync import SYSTEM, SqliteStore, get_record, list_records
+from sync import SYSTEM, get_record, list_records
 from sync.merge import latest_change_by_other, plan_update, same_value
 
 
@@ -158,7 +159,7 @@ def test_the_migration_creates_the_engine_schema(tmp_path: Any) -> None:
     conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
     applied = migrations.migrate(conn)
     assert 2 in applied
-    store = SqliteStore(conn)
+    store = InspectableStore(conn)
     registry = make_registry()
     seed_patient(store, registry, "P1", "A")
     assert store.max_seq() == 1 and len(store.epoch()) == 16

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 
+import dbtools as db
 import pytest
 from click.testing import CliRunner
 from conftest import PASSWORD, login, make_patient, make_team, make_user, migrated_app, test_config
 from test_sync_http import mutation, pull, pull_all, push, visit_fields
 
-from server import cli, db
+from server import cli
 
 
 @pytest.fixture
@@ -160,7 +161,7 @@ def test_an_invite_code_used_after_the_backup_stays_used(app, client, tmp_path, 
 
 
 def test_restore_onto_a_new_machine_still_raises_the_versions(app, tmp_path, ward):
-    from server.restore import RESTORE_VERSION_MARGIN
+    from storage.sqlite.restore import RESTORE_VERSION_MARGIN
 
     visit = str(uuid.uuid4())
     push(ward["a"], mutation(1, "visit", visit, **visit_fields(ward["patient"])))

@@ -40,9 +40,13 @@ from typing import Any
 from marshmallow import ValidationError
 
 from server.clinical import activation, falls, instruments
+from server.schemas.derived import derive, deriver_for
+from server.schemas.derived import fail as _fail
 from server.schemas.record_fields import to_utc_text
 from server.schemas.record_schemas import SCHEMAS
-from sync.registry import ValidationFailed
+from sync.registry import VOID_FIELDS
+
+__all__ = ["derive", "deriver_for", "server_stamps", "validate_fields", "validator_for"]
 
 Record = dict[str, Any]
 NhsNumberExists = Callable[[str, str | None], bool]
@@ -51,7 +55,6 @@ OPS = ("create", "update", "delete")
 RESERVED = frozenset({"id", "version", "deleted", "updated_at"})
 APPEND_ONLY = frozenset({"visit_addendum", "falls_assessment", "activation_score",
                          "goal_log", "self_report"})
-VOID_FIELDS = frozenset({"entered_in_error", "void_reason"})
 # Filled by derive() or server_stamps(); a device can never set them.
 COMPUTED: dict[str, frozenset[str]] = {
     "falls_assessment": frozenset({"risk_level", "reasons", "recommended_actions",
@@ -120,10 +123,6 @@ MSG = {
     "nhs_taken": "This NHS number is already registered. Ask your team's co-ordinator or "
                  "the Doorstep administrator to find the patient's record.",
 }
-
-
-def _fail(errors: Mapping[str, Any]) -> ValidationFailed:
-    return ValidationFailed({k: v if isinstance(v, list) else [v] for k, v in errors.items()})
 
 
 def validate_fields(entity: str, op: str, current: Record | None, fields: Any, *,
@@ -338,45 +337,6 @@ def server_stamps(entity: str, current: Record | None, cleaned: Record, actor_id
     return stamps
 
 
-def derive(entity: str, merged: Mapping[str, Any], *,
-           falls_thresholds: Mapping[str, Any] | None = None) -> Record:
-    """Server-computed fields for the merged record ({} for entities without any).
-
-    falls_assessment → risk_level, reasons, recommended_actions, fes_i_band,
-    rules_version; activation_score → level, level_mismatch.
-    """
-    # Validation has run first, so these raise only for a record stored by older rules;
-    # a ValidationFailed then rejects the mutation instead of answering 500.
-    if entity == "falls_assessment":
-        try:
-            result = falls.stratify_falls(merged, falls_thresholds).as_dict()
-        except falls.InvalidAnswers as exc:
-            raise _fail(exc.errors) from exc
-        score = merged.get("short_fes_i")
-        try:
-            result["fes_i_band"] = falls.fes_i_band(score) if score is not None else None
-        except ValueError as exc:
-            raise _fail({"short_fes_i": str(exc)}) from exc
-        result["rules_version"] = _rules_version(falls_thresholds)
-        return result
-    if entity == "activation_score":
-        try:
-            score_value: Any = merged.get("score")
-            return activation.assess_activation(score_value, merged.get("source_level"))
-        except ValueError as exc:
-            raise _fail({"score": str(exc)}) from exc
-    return {}
-
-
-def _rules_version(overrides: Mapping[str, Any] | None) -> str:
-    """Which rules made a result: the instrument version, ``+local`` if configured."""
-    version = str(instruments.load("falls")["version"])
-    defaults = instruments.load("falls")["thresholds"]
-    if falls.effective_thresholds(overrides) != defaults:
-        version += "+local"
-    return version
-
-
 def validator_for(entity: str, *, clock: Callable[[], datetime] | None = None,
                   nhs_number_exists: NhsNumberExists | None = None,
                   ) -> Callable[[Any, str, Record | None, Record], Record]:
@@ -389,13 +349,3 @@ def validator_for(entity: str, *, clock: Callable[[], datetime] | None = None,
             nhs_number_exists=nhs_number_exists)
 
     return validate
-
-
-def deriver_for(entity: str, *, falls_thresholds: Mapping[str, Any] | None = None,
-                ) -> Callable[[Record], Record]:
-    """A ``sync.registry.Deriver`` for one entity."""
-
-    def compute(merged: Record) -> Record:
-        return derive(entity, merged, falls_thresholds=falls_thresholds)
-
-    return compute

@@ -1,11 +1,13 @@
 """The SQLite backend: one database file, WAL, one writer at a time (``BEGIN IMMEDIATE``).
 
 ``SqliteStorage`` lends each thread's persistent connection (connection.py) to one unit
-of work at a time; migrations live in ``migrations/``; each repository is one module.
+of work at a time; migrations live in ``migrations/``; each repository is one module;
+``doorstep backup`` / ``restore`` are backup.py and restore.py.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -35,10 +37,20 @@ class SqliteStorage:
         weakref.finalize(self, self._connections.close_all)
 
     @contextmanager
-    def _unit(self, begin: str, *, read_only: bool) -> Iterator[SqliteUnitOfWork]:
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """This thread's persistent connection, lent for the block (a second one while it
+        is lent elsewhere); whatever the block leaves open is rolled back at its end.
+        For units of work, migrations and tools under the boundary; no repository's
+        caller needs it."""
         lent = self._connections.lend(self.path)
         try:
-            conn = lent.conn
+            yield lent.conn
+        finally:
+            self._connections.give_back(self.path, lent)
+
+    @contextmanager
+    def _unit(self, begin: str, *, read_only: bool) -> Iterator[SqliteUnitOfWork]:
+        with self.connection() as conn:
             conn.execute(begin)
             unit = SqliteUnitOfWork(conn, self.clock, read_only=read_only)
             try:
@@ -49,8 +61,6 @@ class SqliteStorage:
                 unit.discard_after_commit()
                 raise
             conn.execute("COMMIT")
-        finally:
-            self._connections.give_back(self.path, lent)
         unit.run_after_commit()
 
     def write(self) -> AbstractContextManager[SqliteUnitOfWork]:
@@ -76,6 +86,16 @@ class SqliteStorage:
             return migrations.pending(conn)
         finally:
             conn.close()
+
+    def backup(self, target: Path) -> int:
+        from storage.sqlite.backup import backup_database
+
+        return backup_database(self.path, target)
+
+    def restore(self, backup_path: Path) -> None:
+        from storage.sqlite.restore import restore_database
+
+        restore_database(backup_path, self.path, self.clock)
 
     def close(self) -> None:
         self._connections.close_all()

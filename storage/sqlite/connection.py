@@ -23,7 +23,7 @@ import threading
 import weakref
 from typing import NamedTuple
 
-from sync.store.sqlite import connect
+from sync.store.sqlite_schema import connect
 
 __all__ = ["Lent", "ThreadConnections", "connect"]
 

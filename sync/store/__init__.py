@@ -4,16 +4,19 @@ The engine talks only to a :class:`Store`; ``sqlite.py`` implements it with SQLi
 a PostgreSQL store implements the same methods (see changelog.py for the one guarantee
 that needs care there: no change skipped while writers commit concurrently).
 
-Shared storage contract (others read it with SQL): one ``records`` table for every
-synced entity — ``entity, id, version, deleted, updated_at, patient_id, data (JSON of
-all fields incl. server-computed), seq (latest changelog seq)`` — plus the engine's own
-``meta`` column (per field: ``[version last changed, client_id that changed it]``).
+Shared storage contract (each backend's record queries in ``storage/`` read it too): one
+``records`` table for every synced entity — ``entity, id, version, deleted, updated_at,
+patient_id, data (JSON of all fields incl. server-computed), seq (latest changelog
+seq)`` — plus the engine's own ``meta`` column (per field: ``[version last changed,
+client_id that changed it]``).
 ``changelog`` holds every version of every record, append-only; ``seq`` is its key.
+Indexes on record fields are declared by the registry (``RecordIndex``) and made by
+``Store.ensure_indexes``; no one else indexes these tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,6 +86,18 @@ class NewVersion:
 
 
 @dataclass(frozen=True)
+class RecordIndex:
+    """An index on one data field of one entity's records, as the registry declares it
+    (``Registry.indexes()``): the server looks records up by that field."""
+
+    name: str
+    entity: str
+    field: str
+    # Only live (not deleted) records: the lookups that use it never want tombstones.
+    live_only: bool = False
+
+
+@dataclass(frozen=True)
 class QuarantineEntry:
     """A refused mutation or batch, kept raw with why it was refused."""
 
@@ -114,6 +129,11 @@ class Store(Protocol):
     ``unit`` is the caller's unit of work the current transaction belongs to (None for
     a bare store): the policies a caller gives the registry (scope, hooks) use it for
     their own queries and for side effects after commit. The engine itself never does.
+
+    Every method but ``now``, ``in_transaction``, the transaction context managers and
+    ``ensure_indexes`` (which opens its own write transaction) runs inside a transaction;
+    a store bound to a caller's units of work raises outside one. Writes need
+    ``write_transaction``; ``savepoint`` nests inside it (one mutation of a push).
     """
 
     @property
@@ -132,7 +152,10 @@ class Store(Protocol):
     # records and changelog
     def get_record(self, entity: str, record_id: str) -> StoredRecord | None: ...
 
-    def write_version(self, version: NewVersion) -> int: ...
+    def write_version(self, version: NewVersion) -> int:
+        """Append the version to the changelog and make it the record's current row;
+        returns its seq, above every seq committed before (and above a restore's floor)."""
+        ...
 
     def history_entry(self, entity: str, record_id: str, version: int) -> HistoryEntry | None: ...
 
@@ -140,7 +163,9 @@ class Store(Protocol):
         self, entity: str, record_id: str, seq: int
     ) -> HistoryEntry | None: ...
 
-    def max_seq(self) -> int: ...
+    def max_seq(self) -> int:
+        """The highest changelog seq in this transaction's snapshot (0 when empty)."""
+        ...
 
     def changed_since(
         self,
@@ -148,9 +173,11 @@ class Store(Protocol):
         after: int,
         limit: int,
         *,
-        skip_deleted_upto: int = 0,
         by_patient: bool = True,
-    ) -> list[ChangedRow]: ...
+    ) -> list[ChangedRow]:
+        """Current rows (tombstones too) of these patients with seq > ``after``, in seq
+        order, at most ``limit``; ``by_patient`` only hints which index is cheaper."""
+        ...
 
     def sweep_records(
         self,
@@ -159,7 +186,10 @@ class Store(Protocol):
         after_seq: int,
         upto: int,
         limit: int,
-    ) -> list[ChangedRow]: ...
+    ) -> list[ChangedRow]:
+        """Live rows of these patients with seq ≤ ``upto``, in (patient_id, seq) order,
+        after the key (after_patient, after_seq), at most ``limit``."""
+        ...
 
     def list_records(
         self,
@@ -170,7 +200,12 @@ class Store(Protocol):
         after_id: str | None,
         limit: int,
         include_deleted: bool,
-    ) -> list[ChangedRow]: ...
+    ) -> list[ChangedRow]:
+        """Rows of ``entity`` of these patients in id order, ids > ``after_id``, at most
+        ``limit``; ``where`` is field equality on ``data`` (None matches a null or
+        missing field, booleans compare as JSON booleans); a ``where`` key that is not
+        a plain field name raises ValueError."""
+        ...
 
     # devices
     def last_mutation_id(self, client_id: str) -> int: ...
@@ -185,7 +220,10 @@ class Store(Protocol):
 
     def quarantined(self, client_id: str | None = None) -> Iterator[dict[str, Any]]: ...
 
-    def quarantine_usage(self, user_id: str, within: timedelta) -> tuple[int, int]: ...
+    def quarantine_usage(self, user_id: str, within: timedelta) -> tuple[int, int]:
+        """(entries, UTF-8 bytes of raw text) quarantined for ``user_id`` within the
+        last ``within`` of the store's clock."""
+        ...
 
     # pull cursors
     def epoch(self) -> str: ...
@@ -194,10 +232,21 @@ class Store(Protocol):
 
     def has_scope_set(self, ref: str) -> bool: ...
 
-    def save_scope_set(self, ref: str, user_id: str, patient_ids: Sequence[str]) -> None: ...
+    def save_scope_set(self, ref: str, user_id: str, patient_ids: Sequence[str]) -> None:
+        """Store a set under its content address; a ref already stored is left as it is."""
+        ...
+
+    # schema
+    def ensure_indexes(self, indexes: Iterable[RecordIndex]) -> None:
+        """Create the declared record-field indexes that are missing (idempotent; run by
+        ``doorstep init``/``migrate``, outside any transaction)."""
+        ...
 
     # restore from backup
-    def restored_gap_allowed(self, client_id: str) -> bool: ...
+    def restored_gap_allowed(self, client_id: str) -> bool:
+        """Whether this device may once skip mutation ids: the database was restored and
+        the device has not pushed since (``set_last_mutation_id`` after the restore)."""
+        ...
 
     def version_floor(self) -> int:
         """Every new version must be above this (0 unless the database was restored)."""

@@ -1,6 +1,6 @@
 """The SQLite store's database epoch and restore marks (``sync_meta``).
 
-After ``doorstep restore`` (server/restore.py) the engine must never hand out a version
+After ``doorstep restore`` (storage/sqlite/restore.py) the engine must never hand out a version
 or a changelog seq it handed out before the restore, or a device's pre-restore copy
 would look up to date:
 
@@ -16,24 +16,21 @@ would look up to date:
 from __future__ import annotations
 
 import secrets
-import sqlite3
-from collections.abc import Callable
-from datetime import datetime
+
+from sync.store.sqlite_base import SqliteRows
 
 
-class RestoreMarks:
+class RestoreMarks(SqliteRows):
     """Mixin for SqliteStore: epoch, floors and the restore time in ``sync_meta``."""
 
-    conn: sqlite3.Connection
-    clock: Callable[[], datetime]
     _floors: tuple[int, int] | None = None
 
     def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM sync_meta WHERE key = ?", (key,)).fetchone()
+        row = self._conn.execute("SELECT value FROM sync_meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def _set_meta(self, key: str, value: str) -> None:
-        self.conn.execute(
+        self._conn.execute(
             "INSERT INTO sync_meta (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
@@ -70,7 +67,7 @@ class RestoreMarks:
 
     def restored_gap_allowed(self, client_id: str) -> bool:
         """True while this client has not pushed since the database was restored."""
-        row = self.conn.execute(
+        row = self._conn.execute(
             "SELECT m.value, c.updated_at FROM sync_meta m"
             " LEFT JOIN sync_clients c ON c.client_id = ? WHERE m.key = 'restored_at'",
             (client_id,),

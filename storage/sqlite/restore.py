@@ -1,4 +1,4 @@
-"""``doorstep restore``: put a backup back without reviving what was ended since.
+"""``doorstep restore`` on SQLite: put a backup back without reviving what was ended since.
 
 The backup is the authority for clinical records; the database it replaces is the
 authority for who may sign in and for the sync counters. So a restore:
@@ -23,12 +23,15 @@ between two backups.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
-from server import db
-from server.clock import utcnow
+from storage.base import RestoreFailed
+from storage.sqlite.backup import copy_database
+from storage.sqlite.connection import connect
 from storage.sqlite.migrations import migrate
-from sync import SqliteStore
+from sync.store.sqlite import SqliteStore
 
 # Replaced wholesale from the replaced database, parents before children.
 SECURITY_TABLES = (
@@ -39,23 +42,26 @@ SECURITY_TABLES = (
 RESTORE_VERSION_MARGIN = 1_000_000
 
 
-class RestoreFailed(Exception):
-    """The backup cannot be restored; nothing was changed."""
+def restore_database(
+    backup_path: Path, live_path: str, clock: Callable[[], datetime]
+) -> None:
+    """Replace the live database with a checked backup (serve and scheduler stopped).
 
-
-def restore_database(backup_path: Path, live_path: str) -> None:
-    """Replace the live database with a checked backup (serve and scheduler stopped)."""
+    The backup is written into the live file through SQLite's backup API, so connections
+    other threads hold see it as any write. Raises :class:`RestoreFailed` (nothing
+    changed) when the backup fails its integrity check.
+    """
     source = sqlite3.connect(backup_path)
     try:
         (result,) = source.execute("PRAGMA integrity_check").fetchone()
         if result != "ok":
             raise RestoreFailed(f"The backup fails its integrity check: {result}")
         previous = _keep_replaced(live_path)
-        live = db.connect(live_path)
+        live = connect(live_path)
         try:
             source.backup(live)
             migrate(live)
-            _carry_over(live, previous)
+            _carry_over(live, previous, clock)
         finally:
             live.close()
     finally:
@@ -68,13 +74,10 @@ def _keep_replaced(live_path: str) -> Path | None:
     if not path.exists():
         return None
     kept = path.with_name(path.name + ".pre-restore")
-    kept.unlink(missing_ok=True)
-    live = db.connect(live_path)
-    copy = sqlite3.connect(kept)
+    live = connect(live_path)
     try:
-        live.backup(copy)
+        copy_database(live, kept)
     finally:
-        copy.close()
         live.close()
     return kept
 
@@ -101,7 +104,9 @@ def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")]
 
 
-def _carry_over(live: sqlite3.Connection, previous: Path | None) -> None:
+def _carry_over(
+    live: sqlite3.Connection, previous: Path | None, clock: Callable[[], datetime]
+) -> None:
     restored_version, restored_seq = _high_water(live, "main")
     attached = previous is not None
     if attached:
@@ -118,18 +123,23 @@ def _carry_over(live: sqlite3.Connection, previous: Path | None) -> None:
             seq = restored_seq + RESTORE_VERSION_MARGIN
         # Foreign keys are checked once, after every table is in place.
         live.execute("PRAGMA foreign_keys = OFF")
-        with db.write_transaction(live):
+        live.execute("BEGIN IMMEDIATE")
+        try:
             if successor:
                 _copy_security_state(live)
             problems = live.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
                 raise RestoreFailed(f"Restored data fails its foreign keys: {problems[:3]}")
-            store = SqliteStore(live, clock=utcnow)
+            store = SqliteStore(live, clock=clock)
             store.mark_restored(
                 version_floor=max(version, restored_version),
                 seq_floor=max(seq, restored_seq),
                 at=store.now(),
             )
+        except BaseException:
+            live.execute("ROLLBACK")
+            raise
+        live.execute("COMMIT")
         live.execute("PRAGMA foreign_keys = ON")
     finally:
         if attached:
