@@ -8,7 +8,6 @@ statistics, so a rewrite of a query cannot silently fall back to walking every p
 
 from __future__ import annotations
 
-import dbtools as db
 import pytest
 from conftest import make_patient, make_record, make_team, make_user, patient_fields
 
