@@ -36,8 +36,8 @@ from test_escalation_rules import (
 from test_sync_http import mutation, push
 
 from server import database, db, notify, scheduler, vapid
-from server.notifications import escalation_notices
 from server.escalation import Settings
+from server.notifications import escalation_notices
 
 PATIENT_WORDS = ("Edith", "Crawley", "Mill Lane", "fall", "injur", "welfare", "Tripped")
 

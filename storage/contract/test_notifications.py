@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from storage import Storage
+from storage.contract import accounts_data, care_data
+from storage.contract.accounts_data import needs_accounts
 from storage.contract.conftest import Clock
 from storage.notifications import (
     DeliveryRecord,
@@ -152,3 +154,29 @@ def test_the_delivery_log_and_finished_occurrences_are_pruned_past_retention(
         assert uow.notifications.prune_delivery_log(clock.now - timedelta(days=90)) == 0
         assert uow.notifications.reminder_occurrences_since(old.date()) == {
             ("old-claimed", old.date())}
+
+
+@needs_accounts
+def test_recipients_are_checked_against_accounts_teams_and_carer_links(
+        storage: Storage) -> None:
+    with storage.write() as uow:
+        team, other_team = accounts_data.team(uow), accounts_data.team(uow)
+        coordinator = accounts_data.user(uow, "coordinator", team_ids=[team])
+        nurse = accounts_data.user(uow, "nurse", team_ids=[team])
+        outsider = accounts_data.user(uow, "nurse", team_ids=[other_team])
+        former = accounts_data.user(uow, "coordinator", team_ids=[team])
+        uow.accounts.set_active(former, False)
+        queue = uow.notifications
+        assert queue.escalation_recipients(team, None) == [coordinator]
+        assert queue.escalation_recipients(team, nurse) == sorted([coordinator, nurse])
+        assert queue.escalation_recipients(team, outsider) == [coordinator]
+
+        patient = care_data.patient(uow)
+        own = accounts_data.user(uow, "patient", patient_id=patient)
+        stranger = accounts_data.user(uow, "patient", patient_id=care_data.patient(uow))
+        carer, unlinked = accounts_data.user(uow, "carer"), accounts_data.user(uow, "carer")
+        care_data.write(uow, "carer_link", {"patient_id": patient, "carer_user_id": carer,
+                                            "active": True})
+        asked = [carer, own, stranger, unlinked, nurse, own]
+        assert queue.reminder_recipients(patient, asked, False) == [carer, own]
+        assert queue.reminder_recipients(patient, asked, True) == [own]
