@@ -429,3 +429,37 @@ def test_a_carers_fall_report_reaches_the_coordinator_end_to_end(
     print(f"\nfall report pushed by a carer -> co-ordinator's notification decrypted: "
           f"{elapsed * 1000:.1f} ms")
     assert elapsed < 5
+
+
+# -- after commit, through the unit of work ------------------------------------------------------
+
+
+def _fall_in_a_unit_of_work(app, world, *, fail):
+    """A fall reported inside one request's unit of work, which commits or rolls back."""
+    from server import records
+    from sync import SYSTEM, Mutation, apply_mutation
+
+    with app.test_request_context("/api/v1/sync/push", method="POST"):
+        try:
+            with database.write() as uow:
+                apply_mutation(uow.store, records.registry(), SYSTEM,
+                               Mutation("self_report", str(uuid.uuid4()), "create",
+                                        fall(world["patient"]), base_version=None))
+                if fail:
+                    raise RuntimeError("the push failed after the rule fired")
+        except RuntimeError:
+            pass
+        response = app.process_response(app.response_class())
+        response.close()  # the response is out
+
+
+def test_the_first_notice_goes_out_once_the_unit_of_work_committed(app, push_service, world):
+    _fall_in_a_unit_of_work(app, world, fail=False)
+    [got] = arrived(push_service, world["coordinator_browser"])
+    assert got.payload["body"].startswith("A new escalation")
+    assert [r["status"] for r in notices(app) if r["kind"] == "opened"] == ["sent"]
+
+
+def test_a_unit_of_work_rolled_back_queues_and_sends_nothing(app, push_service, world):
+    _fall_in_a_unit_of_work(app, world, fail=True)
+    assert push_service.received == [] and notices(app) == [] and escalations(app) == []

@@ -193,3 +193,22 @@ def test_doorstep_scheduler_sends_a_due_reminder_and_stops_on_sigterm(tmp_path, 
     assert process.returncode == 0, output
     [got] = push_service.delivered()
     assert got.payload["type"] == "reminder" and got.problems == []
+
+
+def test_web_workers_never_import_the_jobs_or_the_scheduler(tmp_path):
+    code = ("import sys; from server.app import create_app; create_app();"
+            " print(sorted(m for m in sys.modules if m.startswith(('apscheduler',"
+            " 'server.scheduler', 'server.jobs', 'server.escalation_jobs'))))")
+    out = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_tick_runs_the_explicit_job_list_in_order(app, clock):
+    from server import jobs
+
+    assert scheduler.TICK_JOBS is jobs.TICK_JOBS and isinstance(jobs.TICK_JOBS, tuple)
+    names = [job.__name__ for job in jobs.TICK_JOBS]
+    assert names == ["run_due_reminders", "prune_push_log", "run_escalation_rules",
+                     "send_escalation_notices"]
+    assert list(scheduler.tick(app, clock.now)) == names
