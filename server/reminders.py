@@ -33,12 +33,12 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from server.notifications.pipeline import Message, Tally, run_pass
+from server.notifications.pipeline import Message, PassReport, Tally, run_pass
 from server.notify import Pusher, topic_for
 from storage import Storage, UnitOfWork
 from storage.notifications import FinishedNotice, ReminderOccurrence
@@ -150,19 +150,13 @@ def occurrences_between(
 
 
 @dataclass
-class TickReport:
+class TickReport(PassReport):
     """What one pass over the due reminders did."""
 
-    claimed: int = 0
-    sent: int = 0
-    failed: int = 0
     no_subscribers: int = 0
     missed: int = 0
     skipped: int = 0
     abandoned: int = 0
-    deliveries: int = 0
-    delivered: int = 0
-    sent_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -281,16 +275,11 @@ class ReminderDelivery:
 
     def finish(self, uow: UnitOfWork, ended: Sequence[tuple[tuple[Occurrence, bool], Tally]],
                now: datetime, instance: str) -> None:
-        report = self.report
         finished = []
         for (occ, _), tally in ended:
-            report.deliveries += tally.tried
-            report.delivered += tally.delivered
             status = ("sent" if tally.delivered
                       else ("failed" if tally.tried else "no_subscribers"))
-            setattr(report, status, getattr(report, status) + 1)
-            if status == "sent":
-                report.sent_ids.append(occ.id)
+            self.report.ended(occ.id, tally, status)
             finished.append(FinishedNotice(occ.id, status, tally.tried, tally.delivered))
         uow.notifications.finish_reminder_occurrences(finished, now)
 

@@ -155,12 +155,16 @@ def _env(tmp_path):
             "PYTHONPATH": str(ROOT)}
 
 
-def test_web_workers_never_start_the_scheduler(tmp_path):
+def _imported_by_a_web_worker(tmp_path, *prefixes):
+    """Runs create_app() in a fresh interpreter; prints the modules it imported."""
     code = ("import sys; from server.app import create_app; create_app();"
-            " print(sorted(m for m in sys.modules if m.startswith(('apscheduler',"
-            " 'server.scheduler'))))")
-    out = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True)
+            f" print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))")
+    return subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=True)
+
+
+def test_web_workers_never_start_the_scheduler(tmp_path):
+    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.scheduler")
     assert out.stdout.strip() == "[]"
 
 
@@ -196,11 +200,8 @@ def test_doorstep_scheduler_sends_a_due_reminder_and_stops_on_sigterm(tmp_path, 
 
 
 def test_web_workers_never_import_the_jobs_or_the_scheduler(tmp_path):
-    code = ("import sys; from server.app import create_app; create_app();"
-            " print(sorted(m for m in sys.modules if m.startswith(('apscheduler',"
-            " 'server.scheduler', 'server.jobs', 'server.escalation_jobs'))))")
-    out = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.scheduler",
+                                    "server.jobs", "server.escalation_jobs")
     assert out.stdout.strip() == "[]"
 
 

@@ -32,7 +32,7 @@ from server import notify, vapid
 from server.clock import iso, utcnow
 from server.database import storage as app_storage
 from server.escalation import Settings, live_data
-from server.notifications.pipeline import Message, Tally, run_pass
+from server.notifications.pipeline import Message, PassReport, Tally, run_pass
 from server.reminders import default_instance_name
 from storage import Storage, UnitOfWork
 from storage.notifications import FinishedNotice
@@ -71,16 +71,12 @@ class Claimed:
 
 
 @dataclass
-class SendReport:
-    claimed: int = 0
+class SendReport(PassReport):
+    """What one pass over the due notices did; ``sent_ids`` are escalation ids."""
+
     cancelled: int = 0
-    sent: int = 0
     retrying: int = 0
-    failed: int = 0
     no_recipients: int = 0
-    deliveries: int = 0
-    delivered: int = 0
-    sent_ids: list[str] = field(default_factory=list)  # escalation ids notified
 
 
 def payload_for(escalation_id: str, severity: str, kinds: Sequence[str]) -> dict[str, str]:
@@ -143,13 +139,10 @@ class EscalationDelivery:
 
     def finish(self, uow: UnitOfWork, ended: Sequence[tuple[Claimed, Tally]], now: datetime,
                instance: str) -> None:
-        report, finished = self.report, []
+        finished = []
         for entry, tally in ended:
-            report.deliveries += tally.tried
-            report.delivered += tally.delivered
             if tally.delivered:
                 status = "sent"
-                report.sent_ids.append(entry.escalation_id)
                 # The inbox shows when it was last notified, offline: on the record.
                 apply_mutation(uow.store, self.registry, SYSTEM, Mutation(
                     "escalation", entry.escalation_id, "update", {"notified_at": iso(now)},
@@ -160,8 +153,8 @@ class EscalationDelivery:
                 status = "due"  # the next pass tries again
             else:
                 status = "failed"
-            key = "retrying" if status == "due" else status
-            setattr(report, key, getattr(report, key) + 1)
+            self.report.ended(entry.escalation_id, tally,
+                              "retrying" if status == "due" else status)
             finished += [FinishedNotice(row_id, status, tally.tried, tally.delivered)
                          for row_id in entry.row_ids]
         uow.notifications.finish_escalation_notices(finished, instance, now)

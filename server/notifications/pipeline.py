@@ -20,7 +20,7 @@ give up).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -47,6 +47,26 @@ class Tally:
 
     tried: int
     delivered: int
+
+
+@dataclass
+class PassReport:
+    """What one pass did; each policy's report adds the outcomes of its own."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    deliveries: int = 0  # subscriptions tried
+    delivered: int = 0  # subscriptions that accepted
+    sent_ids: list[str] = field(default_factory=list)  # notification ids that reached someone
+
+    def ended(self, key: str, tally: Tally, status: str) -> None:
+        """Count one claim that ended with ``status`` after ``tally``."""
+        self.deliveries += tally.tried
+        self.delivered += tally.delivered
+        setattr(self, status, getattr(self, status) + 1)
+        if status == "sent":
+            self.sent_ids.append(key)
 
 
 class DeliveryPolicy(Protocol[C]):
