@@ -5,10 +5,8 @@ apply path (``apply_mutation`` as the caller), so the registry's rules hold here
 a sync push: only the team's coordinators may change an escalation; anyone else, or a
 record outside their scope, gets 404. Reads are scoped, redacted and audited.
 
-This blueprint also sends, for every request, the escalation notices that request's
-changes made (``server/escalation.py`` lists them in ``flask.g``): after the response
-is out (``call_on_close``), so the device that pushed is never kept waiting and no
-push is sent under the database write lock.
+The notices a request's changes queue are sent after its unit of work commits and its
+response is out (``server/notifications/prompt.py``), whichever view made them.
 """
 
 from __future__ import annotations
