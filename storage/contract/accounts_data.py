@@ -7,6 +7,7 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from importlib.util import find_spec
+from typing import Any
 
 import pytest
 
@@ -22,19 +23,29 @@ needs_accounts = pytest.mark.skipif(
 )
 
 
+def accounts(uow: UnitOfWork) -> Any:
+    """``uow.accounts``, typed loosely while its interface lands on another branch."""
+    return uow.accounts
+
+
+def devices(uow: UnitOfWork) -> Any:
+    """``uow.devices``, typed loosely while its interface lands on another branch."""
+    return uow.devices
+
+
 def user(uow: UnitOfWork, role: str = "patient", *, patient_id: str | None = None,
          team_ids: Sequence[str] = ()) -> str:
-    made = uow.accounts.create_user(
+    made = accounts(uow).create_user(
         username=f"{role}{next(_counter)}-{uuid.uuid4().hex[:6]}", password_hash="x",
         role=role, display_name="Test", patient_id=patient_id, team_ids=team_ids)
-    return made.id
+    return str(made.id)
 
 
 def device(uow: UnitOfWork, user_id: str) -> str:
     client_id = str(uuid.uuid4())
-    uow.devices.register_device(client_id, user_id, "tablet")
+    devices(uow).register_device(client_id, user_id, "tablet")
     return client_id
 
 
 def team(uow: UnitOfWork) -> str:
-    return uow.accounts.create_team(f"Team {next(_counter)}").id
+    return str(accounts(uow).create_team(f"Team {next(_counter)}").id)

@@ -165,7 +165,7 @@ def test_recipients_are_checked_against_accounts_teams_and_carer_links(
         nurse = accounts_data.user(uow, "nurse", team_ids=[team])
         outsider = accounts_data.user(uow, "nurse", team_ids=[other_team])
         former = accounts_data.user(uow, "coordinator", team_ids=[team])
-        uow.accounts.set_active(former, False)
+        accounts_data.accounts(uow).set_active(former, False)
         queue = uow.notifications
         assert queue.escalation_recipients(team, None) == [coordinator]
         assert queue.escalation_recipients(team, nurse) == sorted([coordinator, nurse])

@@ -58,10 +58,10 @@ def test_push_targets_are_of_active_users_on_devices_not_revoked(
         revoked = accounts_data.device(uow, alive)
         subs.save_subscription(alive, revoked, "https://push.example/2", P256DH, AUTH,
                                clock.advance(seconds=1))
-        uow.devices.revoke_device(revoked, alive, "lost")
+        accounts_data.devices(uow).revoke_device(revoked, alive, "lost")
         subs.save_subscription(former, accounts_data.device(uow, former),
                                "https://push.example/3", P256DH, AUTH, clock.now)
-        uow.accounts.set_active(former, False)
+        accounts_data.accounts(uow).set_active(former, False)
         assert [t.id for t in subs.push_targets_of_users([alive, former, "nobody"])] == [
             kept.id]
         assert subs.push_targets_of_users([]) == []
