@@ -15,6 +15,7 @@ from typing import Any
 
 import dbtools
 import pytest
+from postgres_cluster import empty_postgres_url, postgres_cluster, postgres_url  # noqa: F401
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -98,6 +99,20 @@ def migrated_app(config: dict[str, Any]) -> Flask:
 def app(tmp_path: Any, clock: Clock) -> Iterator[Flask]:
     application = migrated_app(test_config(tmp_path, clock))
     yield application
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sync_db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
+    """Where an engine-level test's bare store lives, once per backend: a SQLite file
+    path, or a fresh migrated PostgreSQL database's URL (``sync_helpers.make_store``
+    takes either). Stores opened on it are closed after the test."""
+    import sync_helpers
+
+    if request.param == "sqlite":
+        yield tmp_path / "sync.db"
+    else:
+        yield request.getfixturevalue("postgres_url")
+    sync_helpers.close_stores()
 
 
 @pytest.fixture

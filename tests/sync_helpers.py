@@ -10,6 +10,9 @@ Entities (just enough to exercise every engine rule, none of the clinical ones):
 
 Scope: staff see the patients of their teams; a ``patient`` actor sees the patient
 whose ``account`` is their user id.
+
+Stores: ``make_store`` takes a SQLite path or a PostgreSQL URL (the ``sync_db`` fixture
+gives one per backend); the few raw queries here speak both dialects.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sync.apply import ApplyContext, Change
 from sync.protocol import PullResponse, PushResponse
 from sync.registry import SYSTEM, Actor, EntityType, NotPermitted, Registry, ValidationFailed
 from sync.store import Store
+from sync.store.postgres import PostgresStore
 
 STAFF = ("nurse", "coordinator")
 FIELDS = {
@@ -37,10 +41,16 @@ FIELDS = {
 STATUSES = {"scheduled", "done", "cancelled", "open", "closed"}
 
 
+def is_postgres(store: Any) -> bool:
+    return isinstance(store, PostgresStore)
+
+
 class TeamScope:
     """Staff see their teams' patients; a patient sees their own record."""
 
     def visible_patient_ids(self, store: Any, actor: Actor) -> set[str]:
+        if is_postgres(store):
+            return self._postgres(store, actor)
         conn: sqlite3.Connection = store.conn
         if actor.role in STAFF:
             rows = conn.execute(
@@ -56,6 +66,19 @@ class TeamScope:
             )
         else:
             return set()
+        return {row[0] for row in rows}
+
+    def _postgres(self, store: Any, actor: Actor) -> set[str]:
+        if actor.role in STAFF:
+            sql, value = "data->>'team_id' = ANY(%s)", sorted(actor.team_ids)
+        elif actor.role == "patient":
+            sql, value = "data->>'account' = %s", actor.user_id
+        else:
+            return set()
+        rows = store.conn.execute(
+            f"SELECT id FROM records WHERE entity = 'patient' AND NOT deleted AND {sql}",
+            (value,),
+        )
         return {row[0] for row in rows}
 
 
@@ -167,14 +190,27 @@ def memo_validator(
     return cleaned
 
 
-def make_store(path: Path | str) -> SqliteStore:
-    """A fresh store on a real SQLite file, with the team index the scope query uses."""
+_opened: list[PostgresStore] = []
+
+
+def make_store(path: Path | str) -> Any:
+    """A fresh store on a real SQLite file, with the team index the scope query uses;
+    or on the (migrated) PostgreSQL database at a ``postgresql://`` URL."""
+    if str(path).startswith("postgresql://"):
+        _opened.append(PostgresStore.open(str(path)))
+        return _opened[-1]
     store = SqliteStore.open(path)
     store.conn.execute(
         "CREATE INDEX IF NOT EXISTS records_patient_team"
         " ON records (json_extract(data, '$.team_id')) WHERE entity = 'patient'"
     )
     return store
+
+
+def close_stores() -> None:
+    """Close the PostgreSQL stores ``make_store`` opened (the ``sync_db`` fixture's end)."""
+    while _opened:
+        _opened.pop().conn.close()
 
 
 def nurse(user: str = "n1", team: str = "A", client: str | None = None) -> Actor:
@@ -296,7 +332,8 @@ def server_view(store: Store, registry: Registry, actor: Actor) -> dict[tuple[st
 
     visible = registry.scope.visible_patient_ids(store, actor)
     rows = store.conn.execute(
-        "SELECT entity, id, version, patient_id, data FROM records WHERE deleted = 0"
+        "SELECT entity, id, version, patient_id, CAST(data AS TEXT) FROM records"
+        " WHERE CAST(deleted AS INTEGER) = 0"
     ).fetchall()
     view = {}
     for entity, record_id, version, patient_id, data in rows:
