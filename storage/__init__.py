@@ -13,9 +13,10 @@ A unit of work holds one repository per aggregate (``uow.accounts``, ``uow.sessi
 ``uow.devices``, ``uow.invites``, ``uow.audit``, ``uow.push_subscriptions``,
 ``uow.notifications``, ``uow.fhir_exports``), typed queries over synced records
 (``uow.records``) and the sync engine's store bound to the same transaction
-(``uow.store``). Each backend keeps its own migrations (``storage/sqlite/migrations``, ``storage/postgres/migrations``);
-``Storage.migrate()`` applies them and is called only by ``doorstep init`` / ``migrate``
-and test setup, never as a side effect of building the app.
+(``uow.store``). Each backend keeps its own migrations (``storage/sqlite/migrations``,
+``storage/postgres/migrations``); ``Storage.migrate()`` applies them and is called only
+by ``doorstep init`` / ``migrate`` and test setup, never as a side effect of building
+the app.
 
 Invariants:
 - a unit of work is one transaction: it commits when its block ends normally and rolls

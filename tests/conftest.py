@@ -15,9 +15,9 @@ from typing import Any
 
 import dbtools
 import pytest
-from postgres_cluster import empty_postgres_url, postgres_cluster, postgres_url  # noqa: F401
 from flask import Flask
 from flask.testing import FlaskClient
+from postgres_cluster import empty_postgres_url, postgres_cluster, postgres_url  # noqa: F401
 
 from server import accounts, database, db
 from server.app import create_app

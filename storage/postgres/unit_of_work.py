@@ -12,12 +12,24 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 
 from storage.base import UnitOfWork
 from sync.store.postgres import PostgresStore
+
+if TYPE_CHECKING:
+    from storage.accounts import Accounts
+    from storage.audit import Audit
+    from storage.care_records import CareRecordQueries
+    from storage.devices import Devices
+    from storage.fhir_exports import FhirExports
+    from storage.invites import Invites
+    from storage.notifications import Notifications
+    from storage.push_subscriptions import PushSubscriptions
+    from storage.records import RecordQueries
+    from storage.sessions import Sessions
 
 
 def _repository(module: str, cls: str, unit: PostgresUnitOfWork) -> Any:
@@ -49,44 +61,50 @@ class PostgresUnitOfWork(UnitOfWork):
         return PostgresStore(transactions=_Bound(self), clock=self.clock)
 
     @cached_property
-    def accounts(self) -> Any:
-        return _repository("accounts", "PostgresAccounts", self)
+    def accounts(self) -> Accounts:  # type: ignore[override]
+        return cast("Accounts", _repository("accounts", "PostgresAccounts", self))
 
     @cached_property
-    def sessions(self) -> Any:
-        return _repository("sessions", "PostgresSessions", self)
+    def sessions(self) -> Sessions:  # type: ignore[override]
+        return cast("Sessions", _repository("sessions", "PostgresSessions", self))
 
     @cached_property
-    def devices(self) -> Any:
-        return _repository("devices", "PostgresDevices", self)
+    def devices(self) -> Devices:  # type: ignore[override]
+        return cast("Devices", _repository("devices", "PostgresDevices", self))
 
     @cached_property
-    def invites(self) -> Any:
-        return _repository("invites", "PostgresInvites", self)
+    def invites(self) -> Invites:  # type: ignore[override]
+        return cast("Invites", _repository("invites", "PostgresInvites", self))
 
     @cached_property
-    def audit(self) -> Any:
-        return _repository("audit", "PostgresAudit", self)
+    def audit(self) -> Audit:  # type: ignore[override]
+        return cast("Audit", _repository("audit", "PostgresAudit", self))
 
     @cached_property
-    def push_subscriptions(self) -> Any:
-        return _repository("push_subscriptions", "PostgresPushSubscriptions", self)
+    def push_subscriptions(self) -> PushSubscriptions:  # type: ignore[override]
+        return cast(
+            "PushSubscriptions",
+            _repository("push_subscriptions", "PostgresPushSubscriptions", self),
+        )
 
     @cached_property
-    def notifications(self) -> Any:
-        return _repository("notifications", "PostgresNotifications", self)
+    def notifications(self) -> Notifications:  # type: ignore[override]
+        return cast("Notifications", _repository("notifications", "PostgresNotifications", self))
 
     @cached_property
-    def fhir_exports(self) -> Any:
-        return _repository("fhir_exports", "PostgresFhirExports", self)
+    def fhir_exports(self) -> FhirExports:  # type: ignore[override]
+        return cast("FhirExports", _repository("fhir_exports", "PostgresFhirExports", self))
 
     @cached_property
-    def records(self) -> Any:
-        return _repository("records", "PostgresRecordQueries", self)
+    def records(self) -> RecordQueries:  # type: ignore[override]
+        return cast("RecordQueries", _repository("records", "PostgresRecordQueries", self))
 
     @cached_property
-    def care_records(self) -> Any:
-        return _repository("care_records", "PostgresCareRecordQueries", self)
+    def care_records(self) -> CareRecordQueries:  # type: ignore[override]
+        return cast(
+            "CareRecordQueries",
+            _repository("care_records", "PostgresCareRecordQueries", self),
+        )
 
 
 class _Bound:

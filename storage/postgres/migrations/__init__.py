@@ -61,7 +61,7 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> list[int]:
             )
             if number in _applied(conn):
                 continue
-            conn.execute(path.read_text())  # type: ignore[arg-type]  # our own files
+            conn.execute(path.read_text())
             conn.execute(
                 "INSERT INTO schema_migrations (id, name) VALUES (%s, %s)", (number, path.stem)
             )
