@@ -116,6 +116,37 @@ def sync_db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def new_sync_db() -> Any:
+    """For property tests: a factory, each call a new empty engine database (in-memory
+    SQLite; ``new_postgres_sync_db`` is the same on PostgreSQL)."""
+    return lambda: ":memory:"
+
+
+@pytest.fixture
+def new_postgres_sync_db(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A factory, each call a fresh migrated PostgreSQL database (the previous one and
+    the stores opened on it are dropped and closed)."""
+    import postgres_cluster as pg
+    import sync_helpers
+
+    cluster: pg.Cluster = request.getfixturevalue("postgres_cluster")
+    made: list[str] = []
+
+    def drop_made() -> None:
+        sync_helpers.close_stores()
+        while made:
+            cluster.drop_database(made.pop())
+
+    def make() -> str:
+        drop_made()
+        made.append(cluster.create_database(pg.migrated_template(cluster)))
+        return made[-1]
+
+    yield make
+    drop_made()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -213,6 +213,33 @@ def close_stores() -> None:
         _opened.pop().conn.close()
 
 
+# The engine's tables as SqliteStore's schema orders their columns, read from PostgreSQL.
+_COPIED = {
+    "records": "entity, id, version, deleted::int, updated_at, patient_id, data::text, seq,"
+    " meta::text",
+    "changelog": "seq, entity, id, version, deleted::int, patient_id, data::text, client_id,"
+    " author_id, mutation_id, changed::text, at",
+    "sync_clients": "client_id, user_id, last_mutation_id, updated_at",
+    "sync_results": "client_id, mutation_id, result",
+    "sync_quarantine": "id, at, reason, client_id, user_id, mutation_id, entity, record_id,"
+    " errors, convert_from(raw, 'UTF8')",
+}
+
+
+def sqlite_copy(store: Any) -> Any:
+    """A SQLite store holding the same engine rows (the store itself if it is SQLite):
+    lets checks written as SQLite SQL inspect what a PostgreSQL run stored."""
+    if not is_postgres(store):
+        return store
+    copy = SqliteStore.open(":memory:")
+    for table, columns in _COPIED.items():
+        rows = store.conn.execute(f"SELECT {columns} FROM {table}").fetchall()
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            copy.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    return copy
+
+
 def nurse(user: str = "n1", team: str = "A", client: str | None = None) -> Actor:
     return Actor(user, "nurse", client or f"{user}-dev", frozenset({team}))
 

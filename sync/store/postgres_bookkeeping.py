@@ -35,6 +35,9 @@ class PostgresBookkeeping:
     def now(self) -> str:
         raise NotImplementedError
 
+    def _current(self) -> Any:
+        raise NotImplementedError
+
     def _rows(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> list[Any]:
         raise NotImplementedError
 
@@ -132,14 +135,22 @@ class PostgresBookkeeping:
         self._set_meta("epoch", secrets.token_hex(8))
 
     def floors(self) -> tuple[int, int]:
-        """(version_floor, seq_floor): 0, 0 unless the database was restored."""
+        """(version_floor, seq_floor): 0, 0 unless the database was restored. Read once
+        per transaction (a push asks for every mutation; a restore runs offline)."""
+        current = self._current()
+        cached: tuple[int, int] | None = getattr(current, "sync_floors", None)
+        if cached is not None:
+            return cached
         rows = dict(
             self._rows(
                 "SELECT key, value FROM sync_meta WHERE key IN ('version_floor', 'seq_floor')",
                 lock=False,
             )
         )
-        return int(rows.get("version_floor") or 0), int(rows.get("seq_floor") or 0)
+        found = int(rows.get("version_floor") or 0), int(rows.get("seq_floor") or 0)
+        if current is not None:
+            current.sync_floors = found
+        return found
 
     def version_floor(self) -> int:
         return self.floors()[0]
@@ -154,6 +165,8 @@ class PostgresBookkeeping:
         self._set_meta("version_floor", str(max(version_floor, current_version)))
         self._set_meta("seq_floor", str(seq_floor))
         self._set_meta("restored_at", at)
+        if self._current() is not None:
+            self._current().sync_floors = None
         self._exec(
             "SELECT setval('changelog_seq', greatest(%s, (SELECT coalesce(max(seq), 0)"
             " FROM changelog), 1))",
