@@ -5,9 +5,9 @@ there is one), ``postgres`` on a
 free port of 127.0.0.1 (and a unix socket in the same directory), ``fsync`` off — a
 test cluster only. The schema is migrated once into a template database; each test gets
 ``CREATE DATABASE … TEMPLATE`` of it (a file copy, a few milliseconds) and drops it after.
-The cluster stops and its directory is removed at exit (``atexit`` and a pytest session
-finalizer; a ``postgres`` left by a killed run dies with its data directory removed on
-the next start of its parent… so we also stop it from ``atexit``, which runs on Ctrl-C).
+The cluster stops and its directory is removed at session end (a pytest finalizer) or at
+exit (``atexit``, which also runs after Ctrl-C); a cluster left by a run that was killed
+outright is stopped and removed by the next run (its ``owner.pid`` process is gone).
 
 ``initdb`` and ``postgres`` refuse to run as root: as root they run as the ``postgres``
 OS user (Debian's package creates it) through ``runuser``. The binaries are looked up
@@ -95,7 +95,7 @@ class Cluster:
                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                 "-c", "max_connections=200", "-c", "shared_buffers=64MB",
-                "-c", "max_locks_per_transaction=128",
+                "-c", "max_locks_per_transaction=128", "-c", "dynamic_shared_memory_type=mmap",
             ),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -161,6 +161,35 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reap_stale(folder: Path) -> None:
+    """Stop and remove clusters left by test runs that were killed (SIGKILL skips atexit):
+    those whose ``owner.pid`` process is gone. Only a ``postgres`` process is signalled."""
+    for root in folder.glob("doorstep-pg-*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        try:
+            server = int((root / "data" / "postmaster.pid").read_text().split()[0])
+            if b"postgres" in Path(f"/proc/{server}/cmdline").read_bytes():
+                os.kill(server, 3)  # SIGQUIT: immediate shutdown
+        except (OSError, ValueError, IndexError):
+            pass
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def _scratch_dir() -> str | None:
     """/dev/shm when it is a writable tmpfs (copying a database there takes a few
     milliseconds, not a few hundred on a disk); else the system's temp folder."""
@@ -195,7 +224,10 @@ def shared_cluster() -> Cluster:
         if folder is None:
             _failure.append("PostgreSQL 15 binaries not found")
             raise FileNotFoundError(_failure[0])
-        root = Path(tempfile.mkdtemp(prefix="doorstep-pg-", dir=_scratch_dir()))
+        scratch = _scratch_dir()
+        _reap_stale(Path(scratch or tempfile.gettempdir()))
+        root = Path(tempfile.mkdtemp(prefix="doorstep-pg-", dir=scratch))
+        (root / "owner.pid").write_text(str(os.getpid()))
         cluster = Cluster(folder, root, _free_port(), _os_user())
         atexit.register(cluster.stop)
         try:
