@@ -20,7 +20,6 @@ connecting: ``pool_min_size`` (default 1), ``pool_max_size`` (10), ``statement_t
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -32,6 +31,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
+from storage.base import EngineTransactions
 from storage.postgres import migrations
 from storage.postgres.unit_of_work import PostgresUnitOfWork
 from sync.store.postgres import PostgresStore
@@ -137,7 +137,7 @@ class PostgresStorage:
         return self._unit(BEGIN_READ, read_only=True)
 
     def sync_store(self) -> PostgresStore:
-        return PostgresStore(transactions=_EngineTransactions(self), clock=self.clock)
+        return PostgresStore(transactions=EngineTransactions(self), clock=self.clock)
 
     def _direct(self) -> Connection:
         return psycopg.connect(self.conninfo, autocommit=True)
@@ -163,41 +163,3 @@ def _end_transaction(conn: Connection) -> None:
             conn.execute("ROLLBACK")
         except psycopg.Error:
             conn.close()  # the pool replaces a closed connection
-
-
-class _EngineTransactions:
-    """The engine's transactions on a storage: each one a unit of work of its own, so
-    rules the engine runs (hooks) reach it as ``store.unit``. One per thread."""
-
-    def __init__(self, storage: PostgresStorage) -> None:
-        self.storage = storage
-        self._local = threading.local()
-
-    def current(self) -> PostgresUnitOfWork | None:
-        unit: PostgresUnitOfWork | None = getattr(self._local, "unit", None)
-        return unit
-
-    @contextmanager
-    def _open(self, opened: AbstractContextManager[PostgresUnitOfWork]) -> Iterator[Any]:
-        with opened as unit:
-            self._local.unit = unit
-            try:
-                yield unit
-            finally:
-                self._local.unit = None
-
-    @contextmanager
-    def write(self) -> Iterator[PostgresUnitOfWork]:
-        if self.current() is not None:
-            raise RuntimeError("write_transaction() cannot nest in an open transaction")
-        with self._open(self.storage.write()) as unit:
-            yield unit
-
-    @contextmanager
-    def read(self) -> Iterator[PostgresUnitOfWork]:
-        current = self.current()
-        if current is not None:
-            yield current
-            return
-        with self._open(self.storage.read()) as unit:
-            yield unit

@@ -7,8 +7,7 @@ as the SQLite backend. The engine's store (``uow.store``) is bound to this trans
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from importlib import import_module
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 
-from storage.base import UnitOfWork
+from storage.base import BoundTransactions, UnitOfWork
 from sync.store.postgres import PostgresStore
 
 if TYPE_CHECKING:
@@ -58,7 +57,7 @@ class PostgresUnitOfWork(UnitOfWork):
 
     @cached_property
     def store(self) -> PostgresStore:  # type: ignore[override]
-        return PostgresStore(transactions=_Bound(self), clock=self.clock)
+        return PostgresStore(transactions=BoundTransactions(self), clock=self.clock)
 
     @cached_property
     def accounts(self) -> Accounts:  # type: ignore[override]
@@ -105,22 +104,3 @@ class PostgresUnitOfWork(UnitOfWork):
             "CareRecordQueries",
             _repository("care_records", "PostgresCareRecordQueries", self),
         )
-
-
-class _Bound:
-    """The transactions of a store bound to one open unit of work: that one, no other."""
-
-    def __init__(self, unit: PostgresUnitOfWork) -> None:
-        self.unit = unit
-
-    def current(self) -> PostgresUnitOfWork:
-        return self.unit
-
-    @contextmanager
-    def write(self) -> Iterator[Any]:
-        raise RuntimeError("write_transaction() cannot nest in an open unit of work")
-        yield  # pragma: no cover
-
-    @contextmanager
-    def read(self) -> Iterator[Any]:
-        yield self.unit
