@@ -17,7 +17,12 @@ import dbtools
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from postgres_cluster import empty_postgres_url, postgres_cluster, postgres_url  # noqa: F401
+from postgres_cluster import (  # noqa: F401
+    empty_postgres_url,
+    postgres_cluster,
+    postgres_url,
+    report_skips,
+)
 
 from server import accounts, database, db
 from server.app import create_app
@@ -99,6 +104,10 @@ def migrated_app(config: dict[str, Any]) -> Flask:
 def app(tmp_path: Any, clock: Clock) -> Iterator[Flask]:
     application = migrated_app(test_config(tmp_path, clock))
     yield application
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    report_skips(terminalreporter)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

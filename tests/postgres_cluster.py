@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -222,8 +223,7 @@ def shared_cluster() -> Cluster:
     if not _cluster:
         folder = pg_bin()
         if folder is None:
-            _failure.append("PostgreSQL 15 binaries not found")
-            raise FileNotFoundError(_failure[0])
+            raise FileNotFoundError("PostgreSQL 15 binaries not found")
         scratch = _scratch_dir()
         _reap_stale(Path(scratch or tempfile.gettempdir()))
         root = Path(tempfile.mkdtemp(prefix="doorstep-pg-", dir=scratch))
@@ -245,19 +245,35 @@ def stop_shared_cluster() -> None:
         _cluster.pop().stop()
 
 
+_skipped: list[str] = []
+
+
 def require_cluster() -> Cluster:
     """The cluster, or skip the test (fail under ``CI=true``) when PostgreSQL is absent."""
     try:
         return shared_cluster()
     except FileNotFoundError:
         reason = (
-            "PostgreSQL TESTS SKIPPED: no PostgreSQL 15 binaries (initdb, postgres) in "
-            "$DOORSTEP_PG_BIN, /usr/lib/postgresql/15/bin or $PATH; "
-            "install them with: apt-get install -y postgresql-15"
+            "no PostgreSQL 15 binaries (initdb, postgres) in $DOORSTEP_PG_BIN, "
+            "/usr/lib/postgresql/15/bin or $PATH; install them with: "
+            "apt-get install -y postgresql-15 (or run `make postgres`)"
         )
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason + " (CI=true: the PostgreSQL pass must run)", pytrace=False)
-        pytest.skip(reason)
+            pytest.fail(f"PostgreSQL tests cannot run under CI=true: {reason}", pytrace=False)
+        _skipped.append(reason)
+        pytest.skip(f"PostgreSQL TESTS SKIPPED: {reason}")
+
+
+def report_skips(terminalreporter: Any) -> None:
+    """A loud line at the end of the run when the PostgreSQL pass was skipped."""
+    if _skipped:
+        count = sum(
+            "PostgreSQL TESTS SKIPPED" in str(report.longrepr)
+            for report in terminalreporter.stats.get("skipped", [])
+        )
+        terminalreporter.write_sep(
+            "!", f"{count} PostgreSQL tests SKIPPED: {_skipped[0]}", red=True, bold=True
+        )
 
 
 def migrated_template(cluster: Cluster) -> str:
