@@ -194,3 +194,27 @@ def test_two_pushes_of_one_device_at_once_apply_each_mutation_once(
             " GROUP BY mutation_id ORDER BY mutation_id"
         ).fetchall()
     assert rows == [(n, 1) for n in range(1, 6)]
+
+
+def test_a_repository_can_serialise_its_read_check_write_with_the_engine(
+    storage: PostgresStorage,
+) -> None:
+    from sync.store.postgres import take_changelog_lock
+
+    with storage.read() as reader:
+        assert take_changelog_lock(reader) is False and not reader.changelog_locked
+    with storage.write() as uow:
+        assert take_changelog_lock(uow) is True and uow.changelog_locked
+        assert _held_changelog_locks(storage) == 1
+        server_write_in(uow, registry=make_registry(), record_id="V1")  # no second lock
+    assert _held_changelog_locks(storage) == 0
+
+
+def _held_changelog_locks(storage: PostgresStorage) -> int:
+    with psycopg.connect(storage.conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = %s",
+            (CHANGELOG_LOCK,),
+        ).fetchone()
+        return int(row[0]) if row else 0

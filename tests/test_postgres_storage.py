@@ -205,3 +205,25 @@ def test_revoking_a_device_destroys_its_secret(storage: PostgresStorage) -> None
         )
         uow.conn.execute("UPDATE devices SET revoked_at = 'later' WHERE client_id = 'd1'")
         assert uow.conn.execute("SELECT count(*) FROM device_secrets").fetchone() == (0,)
+
+
+def test_a_forked_worker_opens_its_own_pool(storage: PostgresStorage) -> None:
+    import os
+
+    with storage.read() as uow:  # the parent's pool and connection exist
+        parent = uow.conn.info.backend_pid
+    child = os.fork()
+    if child == 0:  # a gunicorn worker forked from the process that built the app
+        code = 1
+        try:
+            with storage.write() as uow:
+                other = uow.conn.info.backend_pid
+                uow.conn.execute("INSERT INTO sync_meta (key, value) VALUES ('child', 'x')")
+            code = 0 if other != parent else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with storage.read() as uow:  # the parent's connection still works
+        assert uow.conn.info.backend_pid == parent
+        assert uow.conn.execute("SELECT value FROM sync_meta WHERE key = 'child'").fetchone()

@@ -20,6 +20,7 @@ connecting: ``pool_min_size`` (default 1), ``pool_max_size`` (10), ``statement_t
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -88,19 +89,34 @@ class PostgresStorage:
         self.idle_timeout_ms = (
             idle_in_transaction_timeout_ms or options["idle_in_transaction_session_timeout"]
         )
-        min_size = pool_min_size if pool_min_size is not None else options["pool_min_size"]
-        max_size = pool_max_size if pool_max_size is not None else options["pool_max_size"]
-        self.pool: ConnectionPool[Connection] = ConnectionPool(
-            self.conninfo,
-            min_size=min_size,
-            max_size=max(max_size, min_size),
-            kwargs={"autocommit": True},
-            configure=self._configure,
-            open=True,
-            name="doorstep",
-            num_workers=1,
+        self.pool_min_size = (
+            pool_min_size if pool_min_size is not None else options["pool_min_size"]
         )
-        weakref.finalize(self, self.pool.close)
+        self.pool_max_size = max(
+            pool_max_size if pool_max_size is not None else options["pool_max_size"],
+            self.pool_min_size,
+        )
+        # One pool per process: gunicorn forks its workers from the process that built
+        # the app, and a connection (or a pool's threads) must never cross a fork. A
+        # child makes its own; the parent's inherited ones are left untouched.
+        self._pools: dict[int, ConnectionPool[Connection]] = {}
+        weakref.finalize(self, _close_pool, self._pools)
+
+    @property
+    def pool(self) -> ConnectionPool[Connection]:
+        pool = self._pools.get(os.getpid())
+        if pool is None:
+            pool = self._pools[os.getpid()] = ConnectionPool(
+                self.conninfo,
+                min_size=self.pool_min_size,
+                max_size=self.pool_max_size,
+                kwargs={"autocommit": True},
+                configure=self._configure,
+                open=True,
+                name="doorstep",
+                num_workers=1,
+            )
+        return pool
 
     def _configure(self, conn: Connection) -> None:
         """Run once per new pooled connection (autocommit: the settings are the session's)."""
@@ -151,7 +167,14 @@ class PostgresStorage:
             return migrations.pending(conn)
 
     def close(self) -> None:
-        self.pool.close()
+        """Close this process's pool (a later unit of work opens a new one)."""
+        _close_pool(self._pools)
+
+
+def _close_pool(pools: dict[int, ConnectionPool[Connection]]) -> None:
+    pool = pools.pop(os.getpid(), None)
+    if pool is not None:
+        pool.close()
 
 
 def _end_transaction(conn: Connection) -> None:

@@ -55,6 +55,24 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def take_changelog_lock(transaction: Any) -> bool:
+    """Serialise ``transaction`` (a unit of work, or a store's own) with every other
+    write that reads or writes synced records: take the changelog lock once, hold it to
+    COMMIT. True if it is a write transaction; read-only ones never take it.
+
+    The store calls this before its first query in a write transaction. Repositories
+    that read records and then write them through the engine in one unit of work (an
+    escalation rule finding no open escalation, then raising one) call it before that
+    first read, so their check and their write are as serial as on SQLite.
+    """
+    if transaction is None or transaction.read_only:
+        return False
+    if not transaction.changelog_locked:
+        transaction.conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGELOG_LOCK,))
+        transaction.changelog_locked = True
+    return True
+
+
 class _OwnTransaction:
     """What a store over its own connection knows of its open transaction."""
 
@@ -114,13 +132,7 @@ class PostgresStore(PostgresBookkeeping):
 
     def _serialise(self) -> bool:
         """In a write transaction, take the changelog lock once; True if writing."""
-        current = self._current()
-        if current is None or current.read_only:
-            return False
-        if not current.changelog_locked:
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGELOG_LOCK,))
-            current.changelog_locked = True
-        return True
+        return take_changelog_lock(self._current())
 
     def _rows(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> list[Any]:
         if lock:
