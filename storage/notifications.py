@@ -20,8 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
+
+
+def iso(moment: datetime) -> str:
+    """How every backend stores a time: fixed-width ISO 8601 UTC text, so that text order
+    is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
 
 # Escalation notice kinds, and what a finished notice or occurrence may become.
 NOTICE_KINDS = ("opened", "severity_raised", "renotify")

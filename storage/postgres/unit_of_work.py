@@ -35,6 +35,12 @@ def _repository(module: str, cls: str, unit: PostgresUnitOfWork) -> Any:
     return getattr(import_module(f"storage.postgres.{module}"), cls)(unit.conn, unit.clock)
 
 
+def _serial_repository(module: str, cls: str, unit: PostgresUnitOfWork) -> Any:
+    """A repository that also takes the unit's changelog lock (storage/postgres/serial.py)."""
+    made = getattr(import_module(f"storage.postgres.{module}"), cls)
+    return made(unit.conn, unit.clock, unit)
+
+
 class PostgresUnitOfWork(UnitOfWork):
     """One open transaction on ``conn`` (begun and ended by :class:`PostgresStorage`).
 
@@ -83,12 +89,15 @@ class PostgresUnitOfWork(UnitOfWork):
     def push_subscriptions(self) -> PushSubscriptions:  # type: ignore[override]
         return cast(
             "PushSubscriptions",
-            _repository("push_subscriptions", "PostgresPushSubscriptions", self),
+            _serial_repository("push_subscriptions", "PostgresPushSubscriptions", self),
         )
 
     @cached_property
     def notifications(self) -> Notifications:  # type: ignore[override]
-        return cast("Notifications", _repository("notifications", "PostgresNotifications", self))
+        return cast(
+            "Notifications",
+            _serial_repository("notifications", "PostgresNotifications", self),
+        )
 
     @cached_property
     def fhir_exports(self) -> FhirExports:  # type: ignore[override]
@@ -102,5 +111,5 @@ class PostgresUnitOfWork(UnitOfWork):
     def care_records(self) -> CareRecordQueries:  # type: ignore[override]
         return cast(
             "CareRecordQueries",
-            _repository("care_records", "PostgresCareRecordQueries", self),
+            _serial_repository("care_records", "PostgresCareRecordQueries", self),
         )

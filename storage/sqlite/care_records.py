@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from storage.care_records import LapsedGoal, MissedVisit, OpenEscalation, ReminderRecord
-from storage.sqlite.push_subscriptions import iso
+from storage.notifications import iso
 
 _LIVE_PATIENT = ("EXISTS (SELECT 1 FROM records p WHERE p.entity = 'patient'"
                  " AND p.id = {0}.patient_id AND p.deleted = 0)")

@@ -15,8 +15,8 @@ from storage.notifications import (
     FinishedNotice,
     ReminderOccurrence,
     ScheduledNotice,
+    iso,
 )
-from storage.sqlite.push_subscriptions import iso
 
 
 class SqliteNotifications:

@@ -5,18 +5,14 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
+from storage.notifications import iso
 from storage.push_subscriptions import PushTarget, SendHealth, SubscriptionInfo
 
 _INFO = "id, user_id, client_id, endpoint, created_at, updated_at, last_http_status"
 # Stay under SQLite's bound-parameter limit.
 _CHUNK = 500
-
-
-def iso(moment: datetime) -> str:
-    """Fixed-width ISO 8601 UTC text, so text comparison orders times."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _info(row: sqlite3.Row) -> SubscriptionInfo:
