@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from storage import Storage
+from storage import Storage, UnitOfWork
 from storage.contract import care_data
 from storage.contract.conftest import Clock
+from storage.contract.racing import while_open
 
 
 def test_open_escalation_per_patient_rule_and_source(storage: Storage) -> None:
@@ -32,6 +33,45 @@ def test_open_escalation_per_patient_rule_and_source(storage: Storage) -> None:
         assert queries.open_escalation(patient, "missed_visit", "visit-1") is None
         assert queries.open_escalation(patient, "fall_reported") is None
         assert queries.open_escalation(patient, "goal_not_logged") is None
+
+
+def test_a_rule_checking_while_another_opens_the_escalation_finds_it(
+        storage: Storage) -> None:
+    """Check-then-write is serial: one open escalation per (patient, rule, source)."""
+    with storage.write() as uow:
+        patient = care_data.patient(uow)
+
+    def first(uow: UnitOfWork) -> str:
+        assert uow.care_records.open_escalation(patient, "missed_visit", "visit-1") is None
+        return care_data.write(uow, "escalation", {
+            "patient_id": patient, "rule": "missed_visit", "source_id": "visit-1",
+            "status": "open", "severity": "urgent"})
+
+    def second(uow: UnitOfWork) -> str | None:
+        found = uow.care_records.open_escalation(patient, "missed_visit", "visit-1")
+        return found.id if found else None
+
+    opened, seen, waited = while_open(storage, first, second)
+    assert seen == opened and waited
+
+
+def test_a_scan_while_another_records_the_finding_finds_nothing(
+        storage: Storage, clock: Clock) -> None:
+    end = clock.now - timedelta(hours=2)
+    with storage.write() as uow:
+        patient = care_data.patient(uow)
+        care_data.write(uow, "visit", {"patient_id": patient, "status": "scheduled",
+                                       "scheduled_end": end.isoformat()})
+
+    def scan(uow: UnitOfWork) -> list[str]:
+        found = uow.care_records.missed_visits(clock.now, clock.now - timedelta(days=1))
+        for visit in found:
+            uow.care_records.record_escalation_finding(
+                "missed_visit", visit.visit_id, visit.scheduled_end, "esc", clock.now)
+        return [visit.visit_id for visit in found]
+
+    first, second, waited = while_open(storage, scan, scan)
+    assert (len(first), second, waited) == (1, [], True)
 
 
 def test_previous_activation_level_skips_voided_later_and_the_score_itself(

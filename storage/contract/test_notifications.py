@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from storage import Storage
+from storage import Storage, UnitOfWork
 from storage.contract import accounts_data, care_data
 from storage.contract.accounts_data import needs_accounts
 from storage.contract.conftest import Clock
+from storage.contract.racing import while_open
 from storage.notifications import (
     DeliveryRecord,
+    DueNotice,
     FinishedNotice,
     ReminderOccurrence,
     ScheduledNotice,
@@ -48,6 +50,23 @@ def test_a_notice_is_claimed_by_one_unit_of_work_only(storage: Storage, clock: C
     with storage.write() as uow:
         assert not uow.notifications.claim_escalation_notice(notice, "two", clock.now)
         assert uow.notifications.due_escalation_notices(clock.now, limit=10) == []
+
+
+def test_two_senders_at_once_claim_a_notice_once(storage: Storage, clock: Clock) -> None:
+    [notice] = schedule(storage, clock)
+
+    def second(uow: UnitOfWork) -> tuple[bool, list[DueNotice]]:
+        # Listed before the first sender committed, claimed after: it lost.
+        listed = uow.notifications.due_escalation_notices(clock.now, limit=10)
+        won = any(uow.notifications.claim_escalation_notice(n.id, "two", clock.now)
+                  for n in listed)
+        return won, uow.notifications.due_escalation_notices(clock.now, limit=10)
+
+    first_won, (second_won, still_due), waited = while_open(
+        storage, lambda uow: uow.notifications.claim_escalation_notice(notice, "one",
+                                                                       clock.now), second)
+    assert (first_won, second_won, still_due) == (True, False, [])
+    assert waited
 
 
 def test_a_claim_rolled_back_stays_due(storage: Storage, clock: Clock) -> None:
@@ -117,6 +136,18 @@ def test_a_reminder_occurrence_is_claimed_once_whatever_the_status(
         assert uow.notifications.reminder_occurrences_since(date(2026, 11, 25)) == {
             ("r1", date(2026, 11, 25))}
         assert len(uow.notifications.reminder_occurrences_since(date(2026, 11, 1))) == 2
+
+
+def test_two_schedulers_at_once_claim_a_reminder_occurrence_once(
+        storage: Storage, clock: Clock) -> None:
+    occ = occurrence(clock)
+    first, second, waited = while_open(
+        storage,
+        lambda uow: uow.notifications.claim_reminder_occurrence(occ, "claimed", "one",
+                                                                clock.now),
+        lambda uow: uow.notifications.claim_reminder_occurrence(occ, "claimed", "two",
+                                                                clock.now))
+    assert (first, second, waited) == (True, False, True)
 
 
 def test_stale_reminder_claims_are_abandoned_and_finished_ones_kept(

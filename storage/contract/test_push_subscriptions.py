@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from storage import Storage
+from storage import Storage, UnitOfWork
 from storage.contract import accounts_data
 from storage.contract.accounts_data import needs_accounts
 from storage.contract.conftest import Clock
+from storage.contract.racing import while_open
 from storage.push_subscriptions import SendHealth
 
 pytestmark = needs_accounts
@@ -34,6 +36,23 @@ def test_a_device_has_one_subscription_and_an_endpoint_one_row(
         assert moved.updated_at > again.updated_at and moved.last_http_status is None
         assert subs.get_push_target(moved.id) is not None
         assert subs.get_push_target(moved.id).p256dh == "k2"  # type: ignore[union-attr]
+
+
+def test_two_saves_at_once_of_one_endpoint_leave_one_row(storage: Storage,
+                                                         clock: Clock) -> None:
+    with storage.write() as uow:
+        user = accounts_data.user(uow)
+        phone, tablet = accounts_data.device(uow, user), accounts_data.device(uow, user)
+
+    def save(client_id: str) -> Callable[[UnitOfWork], str]:
+        return lambda uow: uow.push_subscriptions.save_subscription(
+            user, client_id, "https://push.example/a", P256DH, AUTH, clock.now).id
+
+    first, second, waited = while_open(storage, save(phone), save(tablet))
+    assert first == second and waited
+    with storage.read() as uow:
+        [only] = uow.push_subscriptions.subscriptions_of_user(user)
+    assert (only.id, only.client_id) == (first, tablet)
 
 
 def test_users_see_and_delete_only_their_own(storage: Storage, clock: Clock) -> None:
