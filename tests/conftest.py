@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import accounts, database, db
+from server import accounts, database
 from server.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -106,10 +106,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 def make_team(app: Flask, name: str | None = None) -> str:
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            team = accounts.create_team(conn, name or f"Team {next(_counter)}")
+    with app.app_context(), database.write() as uow:
+        team = accounts.create_team(uow, name or f"Team {next(_counter)}")
     return str(team["id"])
 
 
@@ -123,12 +121,13 @@ def make_user(
     patient_id: str | None = None,
 ) -> accounts.User:
     with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
+        password_hash = accounts.hash_password(password)
+        with database.write() as uow:
             return accounts.create_user(
-                conn,
+                uow,
                 username=username or f"{role}{next(_counter)}",
                 password=password,
+                password_hash=password_hash,
                 role=role,
                 display_name=f"Test {role.title()}",
                 team_ids=teams,
@@ -222,10 +221,9 @@ def make_record(app: Flask, entity: str, fields: dict[str, Any],
     from server import records
     from sync.registry import SYSTEM
 
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            return records.write_as_system(conn, SYSTEM, entity, fields, record_id)
+    with app.app_context(), database.write() as uow:
+        # records: write_as_system takes a uow once records.py is converted
+        return records.write_as_system(uow.conn, SYSTEM, entity, fields, record_id)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,11 @@ import sys
 import threading
 from pathlib import Path
 
+import dbtools as db
 import pytest
 from click.testing import CliRunner
 
-from server import cli, db
+from server import cli
 from storage.sqlite import migrations
 
 
