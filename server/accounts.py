@@ -100,8 +100,20 @@ def _team(team: Team) -> dict[str, Any]:
     return {"id": team.id, "name": team.name}
 
 
+def _unit(uow: Any) -> UnitOfWork:
+    """TRANSITION (issue 11 merge): demo.py and fhir/bulk.py (the records helper's) still
+    pass a raw connection; wrap it until they pass a unit of work, then delete this."""
+    if hasattr(uow, "accounts"):
+        found: UnitOfWork = uow
+        return found
+    from server.clock import utcnow
+    from storage.sqlite.unit_of_work import SqliteUnitOfWork
+
+    return SqliteUnitOfWork(uow, utcnow, read_only=False)
+
+
 def user_by_id(uow: UnitOfWork, user_id: str) -> User | None:
-    return _user(uow.accounts.user_by_id(user_id))
+    return _user(_unit(uow).accounts.user_by_id(user_id))
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
@@ -118,6 +130,7 @@ def list_teams(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 
 def create_team(uow: UnitOfWork, name: str) -> dict[str, Any]:
+    uow = _unit(uow)
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError({"name": ["Give a team name of 1 to 100 characters."]})
@@ -146,6 +159,7 @@ def create_user(
     the unit of work, so the write lock is not held while argon2 works; without it the
     password is hashed here.
     """
+    uow = _unit(uow)
     errors: dict[str, list[str]] = {}
     team_ids = tuple(dict.fromkeys(team_ids))  # a team named twice is one membership
     username = username.strip()
