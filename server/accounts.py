@@ -102,7 +102,8 @@ def _team(team: Team) -> dict[str, Any]:
 
 def _unit(uow: Any) -> UnitOfWork:
     """TRANSITION (issue 11 merge): demo.py and fhir/bulk.py (the records helper's) still
-    pass a raw connection; wrap it until they pass a unit of work, then delete this."""
+    pass a raw connection; wrap it until they pass a unit of work, then delete this (the
+    records branch adds the same as ``database.unit_of``)."""
     if hasattr(uow, "accounts"):
         found: UnitOfWork = uow
         return found
@@ -117,16 +118,16 @@ def user_by_id(uow: UnitOfWork, user_id: str) -> User | None:
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
-    return [u for u in (_user(row) for row in uow.accounts.list_users()) if u is not None]
+    return [u for u in (_user(row) for row in _unit(uow).accounts.list_users()) if u is not None]
 
 
 def team_by_name(uow: UnitOfWork, name: str) -> dict[str, Any] | None:
-    team = uow.accounts.team_by_name(name)
+    team = _unit(uow).accounts.team_by_name(name)
     return _team(team) if team else None
 
 
 def list_teams(uow: UnitOfWork) -> list[dict[str, Any]]:
-    return [_team(team) for team in uow.accounts.list_teams()]
+    return [_team(team) for team in _unit(uow).accounts.list_teams()]
 
 
 def create_team(uow: UnitOfWork, name: str) -> dict[str, Any]:
@@ -202,8 +203,8 @@ def create_user(
 
 
 def set_teams(uow: UnitOfWork, user_id: str, team_ids: tuple[str, ...]) -> None:
-    uow.accounts.set_teams(user_id, tuple(dict.fromkeys(team_ids)))
+    _unit(uow).accounts.set_teams(user_id, tuple(dict.fromkeys(team_ids)))
 
 
 def set_active(uow: UnitOfWork, user_id: str, active: bool) -> None:
-    uow.accounts.set_active(user_id, active)
+    _unit(uow).accounts.set_active(user_id, active)

@@ -4,9 +4,9 @@ A staff member who can see a patient makes a code (valid INVITE_DAYS, single use
 its hash is stored). Enrolling with it creates the account; a patient account is linked
 to its record, a carer account gets an active ``carer_link`` — refused while the patient
 objects to sharing. Failed code attempts count towards the login throttle of the address,
-so codes cannot be guessed at speed. A code is taken with a conditional UPDATE (``used_at
-IS NULL``) in the transaction that creates the account: of two enrolments at the same
-moment exactly one succeeds; if the account cannot be made, the code stays unused.
+so codes cannot be guessed at speed. A code is used atomically (``uow.invites.use_invite``)
+in the unit of work that creates the account: of two enrolments at the same moment
+exactly one succeeds; if the account cannot be made, the code stays unused.
 """
 
 from __future__ import annotations
@@ -118,8 +118,8 @@ def enrol(
     # Hashed before the write unit of work: argon2 must not hold the write lock.
     password_hash = accounts.hash_password(password)
     with storage.write() as uow:
-        # The check above ran in its own transaction, so another enrolment may have used
-        # the code since: take it with a conditional UPDATE, which exactly one wins.
+        # The check above ran in its own unit of work, so another enrolment may have used
+        # the code since: using it is one atomic write, which exactly one wins.
         if not uow.invites.use_invite(invite.code_hash):
             problem = "This code has already been used."
             raise EnrolmentError(422, problem, {"code": [problem]})

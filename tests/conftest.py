@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import accounts, database
+from server import accounts, database, db
 from server.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -221,9 +221,10 @@ def make_record(app: Flask, entity: str, fields: dict[str, Any],
     from server import records
     from sync.registry import SYSTEM
 
-    with app.app_context(), database.write() as uow:
-        # records: write_as_system takes a uow once records.py is converted
-        return records.write_as_system(uow.conn, SYSTEM, entity, fields, record_id)
+    with app.app_context():
+        conn = db.get_db()
+        with db.write_transaction(conn):
+            return records.write_as_system(conn, SYSTEM, entity, fields, record_id)
 
 
 @pytest.fixture(scope="session")
