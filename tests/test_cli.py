@@ -10,11 +10,10 @@ import sys
 import threading
 from pathlib import Path
 
-import dbtools as db
 import pytest
 from click.testing import CliRunner
 
-from server import cli
+from server import cli, db
 from storage.sqlite import migrations
 
 
