@@ -69,6 +69,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def hash_ahead(role: str, password: str) -> str | None:
+    """The hash ``create_user`` will store, made before the caller opens its write unit of
+    work (argon2 must not hold the write lock); None when the rules refuse the password,
+    which ``create_user`` then reports."""
+    return None if password_problems(role, password) else hash_password(password)
+
+
 def password_problems(role: str, password: str) -> list[str]:
     """Length rules; spaces do not count towards the minimum (ten spaces are no password)."""
     key = "STAFF_PASSWORD_MIN_LENGTH" if role in STAFF_ROLES else "PUBLIC_PASSWORD_MIN_LENGTH"
@@ -156,8 +163,8 @@ def create_user(
 ) -> User:
     """Create an account; the caller holds a write unit of work.
 
-    ``password_hash`` is ``hash_password(password)`` made by a caller before it opened
-    the unit of work, so the write lock is not held while argon2 works; without it the
+    ``password_hash`` is ``hash_ahead(role, password)``, made before the caller opened the
+    unit of work so the write lock is not held while argon2 works; without it the
     password is hashed here.
     """
     uow = _unit(uow)

@@ -150,7 +150,7 @@ def user_add(name: str, role: str, teams: tuple[str, ...], display_name: str | N
     app = _app()
     with app.app_context():
         # Hashed before the write unit of work: argon2 must not hold the write lock.
-        password_hash = accounts.hash_password(password)
+        password_hash = accounts.hash_ahead(role, password)
         with database.write() as uow:
             team_ids = []
             for team_name in teams:

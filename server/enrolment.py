@@ -116,7 +116,7 @@ def enrol(
         raise failure
     assert invite is not None
     # Hashed before the write unit of work: argon2 must not hold the write lock.
-    password_hash = accounts.hash_password(password)
+    password_hash = accounts.hash_ahead(invite.role, password)
     with storage.write() as uow:
         # The check above ran in its own unit of work, so another enrolment may have used
         # the code since: using it is one atomic write, which exactly one wins.

@@ -121,7 +121,7 @@ def make_user(
     patient_id: str | None = None,
 ) -> accounts.User:
     with app.app_context():
-        password_hash = accounts.hash_password(password)
+        password_hash = accounts.hash_ahead(role, password)
         with database.write() as uow:
             return accounts.create_user(
                 uow,

@@ -36,7 +36,7 @@ class Users(MethodView):
             fail(422, "Patients and carers enrol with an invite code.",
                  {"role": ["Use an invite for patients and carers."]})
         # Hashed before the write unit of work: argon2 must not hold the write lock.
-        password_hash = accounts.hash_password(body["password"])
+        password_hash = accounts.hash_ahead(body["role"], body["password"])
         with database.write() as uow:
             try:
                 user = accounts.create_user(uow, **{**body, "team_ids": tuple(body["team_ids"])},
