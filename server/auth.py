@@ -50,6 +50,11 @@ class AuthError(Exception):
         self.errors = errors or {}
 
 
+def device_revoked() -> AuthError:
+    """The one answer for a revoked device: the PWA ends the session on ``device: revoked``."""
+    return AuthError("This device has been signed out.", {"device": "revoked"})
+
+
 @dataclass(frozen=True)
 class TokenPair:
     access_token: str
@@ -191,14 +196,14 @@ def refresh(uow: UnitOfWork, refresh_token: str) -> tuple[str, str, TokenPair]:
         raise AuthError("Refresh token not recognised.", {"refresh_token": ["Not recognised."]})
     token = held.token
     if held.device_revoked:
-        raise AuthError("This device has been signed out.", {"device": "revoked"})
+        raise device_revoked()
     if token.dead_reason == "rotated":
         replayed = _grace_replay(uow, token, refresh_token)
         if replayed is not None:
             return token.user_id, token.client_id, replayed
         # Only a copy of the token could still present it: revoke the whole device.
         revoke_device(uow, token.client_id, "system", "refresh token reused")
-        raise AuthError("This device has been signed out.", {"device": "revoked"})
+        raise device_revoked()
     if token.dead_at is not None:
         raise AuthError("Signed out. Please log in again.", {"refresh_token": ["Expired."]})
     if token.expires_at <= utcnow() or not held.user_active:
@@ -242,7 +247,7 @@ def actor_for_token(storage: Storage, access_token: str) -> Actor:
             raise AuthError("Not signed in.", {"token": ["Not recognised."]})
         token = held.token
         if held.device_revoked:
-            raise AuthError("This device has been signed out.", {"device": "revoked"})
+            raise device_revoked()
         if token.dead_at is not None or token.expires_at <= utcnow():
             raise AuthError("Session expired.", {"token": ["Expired."]})
         if not held.user_active:
