@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from storage.accounts import Team, TeamNameTaken, UsernameTaken, UserRow
-from storage.sqlite.timestamps import to_text
+from storage.timestamps import to_text
 
 
 class SqliteAccounts:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Set
 from datetime import datetime
 
 from storage.devices import Device
-from storage.sqlite.timestamps import from_text, maybe, to_text
+from storage.timestamps import from_text, maybe, to_text
 
 _SELECT = (
     "SELECT d.client_id, d.user_id, u.username, d.name, d.created_at, d.last_seen_at,"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from storage.invites import Invite
-from storage.sqlite.timestamps import from_text, maybe, to_text
+from storage.timestamps import from_text, maybe, to_text
 
 
 class SqliteInvites:

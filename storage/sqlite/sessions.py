@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from storage.sessions import HeldToken, LoginFailures, Token
-from storage.sqlite.timestamps import from_text, maybe, to_text
+from storage.timestamps import from_text, maybe, to_text
 
 
 class SqliteSessions:

@@ -1,5 +1,5 @@
-"""How the SQLite backend stores moments: ISO 8601 text in UTC, microseconds, fixed width,
-so comparing the text orders the moments (the server's ``iso()`` writes the same form)."""
+"""How both backends store moments: ISO 8601 text in UTC, microseconds, fixed width, so
+comparing the text orders the moments (the server's ``iso()`` writes the same form)."""
 
 from __future__ import annotations
 
