@@ -107,38 +107,24 @@ def _team(team: Team) -> dict[str, Any]:
     return {"id": team.id, "name": team.name}
 
 
-def _unit(uow: Any) -> UnitOfWork:
-    """TRANSITION (issue 11 merge): demo.py and fhir/bulk.py (the records helper's) still
-    pass a raw connection; wrap it until they pass a unit of work, then delete this (the
-    records branch adds the same as ``database.unit_of``)."""
-    if hasattr(uow, "accounts"):
-        found: UnitOfWork = uow
-        return found
-    from server.clock import utcnow
-    from storage.sqlite.unit_of_work import SqliteUnitOfWork
-
-    return SqliteUnitOfWork(uow, utcnow, read_only=False)
-
-
 def user_by_id(uow: UnitOfWork, user_id: str) -> User | None:
-    return _user(_unit(uow).accounts.user_by_id(user_id))
+    return _user(uow.accounts.user_by_id(user_id))
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
-    return [u for u in (_user(row) for row in _unit(uow).accounts.list_users()) if u is not None]
+    return [u for u in (_user(row) for row in uow.accounts.list_users()) if u is not None]
 
 
 def team_by_name(uow: UnitOfWork, name: str) -> dict[str, Any] | None:
-    team = _unit(uow).accounts.team_by_name(name)
+    team = uow.accounts.team_by_name(name)
     return _team(team) if team else None
 
 
 def list_teams(uow: UnitOfWork) -> list[dict[str, Any]]:
-    return [_team(team) for team in _unit(uow).accounts.list_teams()]
+    return [_team(team) for team in uow.accounts.list_teams()]
 
 
 def create_team(uow: UnitOfWork, name: str) -> dict[str, Any]:
-    uow = _unit(uow)
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError({"name": ["Give a team name of 1 to 100 characters."]})
@@ -167,7 +153,6 @@ def create_user(
     unit of work so the write lock is not held while argon2 works; without it the
     password is hashed here.
     """
-    uow = _unit(uow)
     errors: dict[str, list[str]] = {}
     team_ids = tuple(dict.fromkeys(team_ids))  # a team named twice is one membership
     username = username.strip()
@@ -210,8 +195,8 @@ def create_user(
 
 
 def set_teams(uow: UnitOfWork, user_id: str, team_ids: tuple[str, ...]) -> None:
-    _unit(uow).accounts.set_teams(user_id, tuple(dict.fromkeys(team_ids)))
+    uow.accounts.set_teams(user_id, tuple(dict.fromkeys(team_ids)))
 
 
 def set_active(uow: UnitOfWork, user_id: str, active: bool) -> None:
-    _unit(uow).accounts.set_active(user_id, active)
+    uow.accounts.set_active(user_id, active)

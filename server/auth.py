@@ -184,7 +184,7 @@ def login(
         assert user is not None
         client_id = register_device(uow, user.id, device_name, client_id)
         pair = issue_tokens(uow, user.id, client_id)
-        audit.record(uow.conn, None, "login",  # records: audit.record takes a uow
+        audit.record(uow, None, "login",
                      detail={"user_id": user.id, "client_id": client_id})
     return user, client_id, pair
 

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from server import access_log, accounts, database, db
+from server import access_log, accounts, database
 
 
 def _app(*, migrating: bool = False) -> Flask:

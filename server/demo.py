@@ -124,7 +124,7 @@ def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, 
 def _accounts(uow: UnitOfWork) -> Any:
     """TRANSITION (issue 11): what ``accounts.*`` takes. A raw connection until h/accounts
     lands; then the unit of work itself (return ``uow``)."""
-    return uow.conn  # type: ignore[attr-defined]
+    return uow
 
 
 def login_lines(uow: UnitOfWork) -> list[str]:

@@ -53,7 +53,7 @@ def create_invite(
     consent_basis: str | None = None,
 ) -> dict[str, str]:
     """Make a code; the caller has checked the actor is staff who can see the patient."""
-    patient = access.patient_data(uow.conn, patient_id)  # records: access takes a uow
+    patient = access.patient_data(uow, patient_id)
     if patient is None:
         raise EnrolmentError(404, "Patient not found.")
     if role == "carer":
@@ -77,7 +77,7 @@ def create_invite(
         relationship=relationship, consent_basis=consent_basis, created_by=actor.user_id,
         expires_at=expires,
     )
-    audit.record(uow.conn, actor, "create_invite", entity="patient",  # records: a uow
+    audit.record(uow, actor, "create_invite", entity="patient",
                  record_id=patient_id, patient_id=patient_id, detail={"role": role})
     return {"code": format_code(raw), "expires_at": iso(expires)}
 
@@ -123,7 +123,7 @@ def enrol(
         if not uow.invites.use_invite(invite.code_hash):
             problem = "This code has already been used."
             raise EnrolmentError(422, problem, {"code": [problem]})
-        patient = access.patient_data(uow.conn, invite.patient_id)  # records: a uow
+        patient = access.patient_data(uow, invite.patient_id)
         if patient is None:
             raise EnrolmentError(422, "This code is no longer valid.", {"code": ["Invalid."]})
         role = invite.role
@@ -153,14 +153,14 @@ def enrol(
 
             assert invite.relationship is not None and invite.consent_basis is not None
             create_carer_link(
-                uow.conn,  # records: create_carer_link takes a uow
+                uow,
                 actor,
                 patient_id=invite.patient_id,
                 carer_user_id=user.id,
                 relationship=invite.relationship,
                 consent_basis=invite.consent_basis,
             )
-        audit.record(uow.conn, actor, "enrol", entity="patient",  # records: a uow
+        audit.record(uow, actor, "enrol", entity="patient",
                      record_id=invite.patient_id, patient_id=invite.patient_id,
                      detail={"role": role})
     return user

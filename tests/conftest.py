@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import accounts, database, db
+from server import accounts, database
 from server.app import create_app
 
 PASSWORD = "correct horse battery"

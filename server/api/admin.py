@@ -43,7 +43,7 @@ class Users(MethodView):
                                             password_hash=password_hash)
             except accounts.AccountError as exc:
                 fail(422, "The account details are not valid.", exc.errors)
-            audit.record(uow.conn, actor, "create_user",  # records: audit takes a uow
+            audit.record(uow, actor, "create_user",
                          detail={"user_id": user.id})
         return _user_body(user)
 
@@ -67,7 +67,7 @@ class UserById(MethodView):
                 accounts.set_teams(uow, user_id, tuple(body["team_ids"]))
             if "active" in body:
                 accounts.set_active(uow, user_id, body["active"])
-            audit.record(uow.conn, actor, "update_user",  # records: audit takes a uow
+            audit.record(uow, actor, "update_user",
                          detail={"user_id": user_id, "fields": sorted(body)})
             updated = accounts.user_by_id(uow, user_id)
         assert updated is not None
@@ -93,6 +93,6 @@ class Teams(MethodView):
                 team = accounts.create_team(uow, body["name"])
             except accounts.AccountError as exc:
                 fail(422, "The team is not valid.", exc.errors)
-            audit.record(uow.conn, actor, "create_team",  # records: audit takes a uow
+            audit.record(uow, actor, "create_team",
                          detail={"team_id": team["id"]})
         return team

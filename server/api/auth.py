@@ -75,7 +75,7 @@ class Logout(MethodView):
         actor = auth.current_actor()
         with database.write() as uow:
             auth.kill_device_tokens(uow, actor.client_id, "logout")
-            audit.record(uow.conn, actor, "logout")  # records: audit.record takes a uow
+            audit.record(uow, actor, "logout")
 
 
 @blp.route("/me")

@@ -44,7 +44,7 @@ class DeviceRevoke(MethodView):
                 not_found("Device")
             reason = (body or {}).get("reason", "revoked")
             auth.revoke_device(uow, client_id, actor.user_id, reason)
-            audit.record(uow.conn, actor, "revoke_device",  # records: audit takes a uow
+            audit.record(uow, actor, "revoke_device",
                          detail={"client_id": client_id})
 
 
@@ -58,7 +58,7 @@ class DeviceSecret(MethodView):
             secret = devices.release_secret(uow, actor, client_id)
             if secret is None:
                 not_found("Device")
-            audit.record(uow.conn, actor, "release_device_secret",  # records: a uow
+            audit.record(uow, actor, "release_device_secret",
                          detail={"client_id": client_id})
         return {
             "secret": base64.urlsafe_b64encode(secret).rstrip(b"=").decode(),

@@ -24,7 +24,7 @@ class PatientInvites(MethodView):
         if actor.role not in access.STAFF:
             not_found("Patient")
         with database.write() as uow:
-            if not access.can_see_patient(uow.conn, actor, patient_id):  # records: a uow
+            if not access.can_see_patient(uow, actor, patient_id):
                 not_found("Patient")
             try:
                 return enrolment.create_invite(uow, actor, patient_id, **body)
