@@ -36,8 +36,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # dbtools: raw SQLite for bulk seeding
 
-from server import db, notify, vapid  # noqa: E402
+import dbtools as db  # noqa: E402
+
+from server import notify, vapid  # noqa: E402
 from server.reminders import ReminderSettings, run_due  # noqa: E402
 from storage import open_storage  # noqa: E402
 from storage.sqlite import migrations  # noqa: E402

@@ -133,18 +133,10 @@ class Finding:
 
 
 def unit_of(store: Store) -> UnitOfWork:
-    """The unit of work the engine's transaction belongs to."""
+    """The unit of work the engine's transaction belongs to (storage binds every one)."""
     unit: UnitOfWork | None = store.unit
     if unit is None:
-        # TRANSITION (issue 11): callers not yet converted run the engine on a bare store
-        # over a raw connection that holds their transaction; lend its repositories.
-        from storage.sqlite.unit_of_work import SqliteUnitOfWork
-
-        class _Raw(SqliteUnitOfWork):
-            def on_commit(self, callback: Callable[[], object]) -> None:
-                callback()  # the caller's transaction ends before a request's response
-
-        unit = _Raw(store.conn, store.clock, read_only=False)  # type: ignore[attr-defined]
+        raise RuntimeError("escalation rules need a store bound to a unit of work")
     return unit
 
 

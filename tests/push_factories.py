@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dbtools as db
 from push_service import BrowserSubscription
 
-from server import db, notify, push_subscriptions, reminders, vapid
+from server import notify, push_subscriptions, reminders, vapid
 from server.clock import iso
 from server.config import DEFAULTS
 from storage import Storage, open_storage

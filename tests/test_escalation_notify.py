@@ -11,6 +11,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import dbtools as db
 import pytest
 from conftest import (
     login,
@@ -35,7 +36,7 @@ from test_escalation_rules import (
 )
 from test_sync_http import mutation, push
 
-from server import database, db, notify, scheduler, vapid
+from server import database, notify, scheduler, vapid
 from server.escalation import Settings
 from server.notifications import escalation_notices
 

@@ -29,7 +29,7 @@ def fhir_get(session: Any, path: str, status: int = 200) -> dict[str, Any]:
 
 
 def read_audits(app: Any, patient_id: str) -> list[str]:
-    from server import db
+    import dbtools as db
 
     with app.app_context():
         rows = db.get_db().execute(

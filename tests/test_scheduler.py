@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dbtools as db
 import pytest
 from push_factories import make_pusher, make_reminder, patient_with_browser, storage_for
 from push_service import push_service_fixture  # noqa: F401
 
-from server import db, scheduler, vapid
+from server import scheduler, vapid
 from server.clock import iso
 
 
