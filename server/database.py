@@ -34,7 +34,7 @@ def migrate(app: Flask | None = None) -> list[int]:
     """Apply the storage's pending migrations, then create the record-field indexes the
     entities declare (``Registry.indexes()``); both are idempotent, so ``doorstep init``
     and ``doorstep migrate`` run them every time. Returns the migration ids applied."""
-    from server.entities import build_registry
+    from server.records.entities import build_registry
 
     found = storage(app)
     applied = found.migrate()

@@ -16,8 +16,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import accounts, database
+from server import database
 from server.app import create_app
+from server.services import accounts
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -216,7 +217,7 @@ def patient_fields(team_id: str, **overrides: Any) -> dict[str, Any]:
 def make_record(app: Flask, entity: str, fields: dict[str, Any],
                 record_id: str | None = None) -> str:
     """Write a record as the server would (system actor), through the engine."""
-    from server import records
+    from server.records import engine as records
     from sync.registry import SYSTEM
 
     with app.app_context(), database.write() as uow:

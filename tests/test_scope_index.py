@@ -1,5 +1,5 @@
 """The scope query ("which patients may this actor see") is indexed lookups only, and
-answers the same as the rules in server/access.py say, for every role.
+answers the same as the rules in server/records/access.py say, for every role.
 
 The plans are read from the statements ``visible_patient_ids`` really runs (SQLite's
 trace callback gives them with their parameters bound), with and without ANALYZE
@@ -11,7 +11,9 @@ from __future__ import annotations
 import pytest
 from conftest import make_patient, make_record, make_team, make_user, patient_fields
 
-from server import access, database, records
+from server import database
+from server.records import access
+from server.records import engine as records
 from sync.registry import SYSTEM, Actor
 
 

@@ -7,7 +7,7 @@ import itertools
 import uuid
 from typing import Any
 
-from server.entities import build_registry
+from server.records.entities import build_registry
 from storage import Storage, UnitOfWork
 from sync import SYSTEM, Mutation, apply_mutation
 
