@@ -48,10 +48,14 @@ def sync_store() -> Store:
 
 def unit_of(unit: Any) -> UnitOfWork:
     """TRANSITION (issue 11): callers owned by other helpers still pass a raw SQLite
-    connection that holds their transaction; wrap it as a unit of work on it. Remove
+    (or psycopg) connection that holds their transaction; wrap it as a unit of work on it. Remove
     (and pass ``uow`` everywhere) once no caller passes a connection."""
     if isinstance(unit, UnitOfWork):
         return unit
+    if type(unit).__module__.startswith("psycopg"):
+        from storage.postgres.unit_of_work import PostgresUnitOfWork
+
+        return PostgresUnitOfWork(unit, utcnow, read_only=False)
     from storage.sqlite.unit_of_work import SqliteUnitOfWork
 
     return SqliteUnitOfWork(unit, utcnow, read_only=False)
