@@ -49,12 +49,12 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 import requests
@@ -427,6 +427,9 @@ def seed_kinto(base: str, patients: int) -> KintoWorld:
 
 # -- measuring --------------------------------------------------------------------------
 
+D = TypeVar("D")  # a device, of either server
+
+
 @dataclass
 class Row:
     latencies: list[float] = field(default_factory=list)  # seconds per request
@@ -434,21 +437,23 @@ class Row:
     ops: int = 0  # operations (records pushed, polls, pulls, snapshots)
 
 
-def measure(row: Row, process: psutil.Process, tasks: list[Callable[[], int]]) -> None:
-    """Run the tasks at once (one thread each); each returns its operation count."""
+def measure(row: Row, process: psutil.Process, devices: Sequence[D],
+            task: Callable[[D], int]) -> None:
+    """Run ``task`` for every device at once (one thread each), timing each call; the
+    task returns how many operations it did."""
     lock = threading.Lock()
 
-    def timed(task: Callable[[], int]) -> int:
+    def timed(device: D) -> int:
         started = time.perf_counter()
-        ops = task()
+        ops = task(device)
         took = time.perf_counter() - started
         with lock:
             row.latencies.append(took)
         return ops
 
     before = cpu_seconds(process)
-    with ThreadPoolExecutor(len(tasks)) as pool:
-        row.ops += sum(pool.map(timed, tasks))
+    with ThreadPoolExecutor(len(devices)) as pool:
+        row.ops += sum(pool.map(timed, devices))
     row.cpu += cpu_seconds(process) - before
 
 
@@ -460,7 +465,7 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         return BATCH
 
     for _ in range(pushes):
-        measure(rows["push"], proc, [lambda d=d: push(d) for d in world.devices])
+        measure(rows["push"], proc, world.devices, push)
     for device in world.devices:
         device.drain()
 
@@ -471,7 +476,7 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         return 1
 
     for _ in range(polls):
-        measure(rows["empty poll"], proc, [lambda d=d: poll(d) for d in world.devices])
+        measure(rows["empty poll"], proc, world.devices, poll)
 
     updates = [{"entity": "visit", "id": i, "op": "update", "base_version": v,
                 "fields": {"notes": f"Changed at {time.time()}"}} for i, v in world.changed]
@@ -485,7 +490,7 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         device.cursor = body["cursor"]
         return 1
 
-    measure(rows["incremental pull"], proc, [lambda d=d: incremental(d) for d in world.devices])
+    measure(rows["incremental pull"], proc, world.devices, incremental)
 
     def snapshot(device: Device) -> int:
         cursor, count = None, 0
@@ -498,8 +503,7 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         assert count == SNAPSHOT, count
         return 1
 
-    measure(rows["snapshot pull"], proc,
-            [lambda d=d: snapshot(d) for d in world.snapshot_devices])
+    measure(rows["snapshot pull"], proc, world.snapshot_devices, snapshot)
 
 
 def kinto_round(world: KintoWorld, proc: psutil.Process, rows: dict[str, Row],
@@ -511,7 +515,7 @@ def kinto_round(world: KintoWorld, proc: psutil.Process, rows: dict[str, Row],
         return BATCH
 
     for _ in range(pushes):
-        measure(rows["push"], proc, [lambda d=d: push(d) for d in world.devices])
+        measure(rows["push"], proc, world.devices, push)
     for device in world.devices:
         device.since()
 
@@ -520,7 +524,7 @@ def kinto_round(world: KintoWorld, proc: psutil.Process, rows: dict[str, Row],
         return 1
 
     for _ in range(polls):
-        measure(rows["empty poll"], proc, [lambda d=d: poll(d) for d in world.devices])
+        measure(rows["empty poll"], proc, world.devices, poll)
     note = f"Changed at {time.time()}"
     for start in range(0, CHANGED, BATCH):
         world.writer.batch([{"method": "PATCH", "path": f"{path}/{i}",
@@ -532,15 +536,14 @@ def kinto_round(world: KintoWorld, proc: psutil.Process, rows: dict[str, Row],
         assert len(got) == CHANGED, len(got)
         return 1
 
-    measure(rows["incremental pull"], proc, [lambda d=d: incremental(d) for d in world.devices])
+    measure(rows["incremental pull"], proc, world.devices, incremental)
 
     def snapshot(device: KintoDevice) -> int:
         count = device.snapshot("snap")
         assert count == SNAPSHOT, count
         return 1
 
-    measure(rows["snapshot pull"], proc,
-            [lambda d=d: snapshot(d) for d in world.snapshot_devices])
+    measure(rows["snapshot pull"], proc, world.snapshot_devices, snapshot)
 
 
 def ms(seconds: float) -> str:

@@ -10,15 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from test_no_leaks import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_serve_keeps_a_connection_alive_across_requests(tmp_path: Path) -> None:
