@@ -345,8 +345,6 @@ def kinto_server(workdir: Path, backend: str, threads: int
     if backend != "memory":
         subprocess.run([str(bin_dir / "kinto"), "migrate", "--ini", str(ini)], check=True,
                        capture_output=True)
-        subprocess.run([str(bin_dir / "kinto"), "flush", "--ini", str(ini)],
-                       capture_output=True)  # a fresh database for each size
     base = f"http://127.0.0.1:{port}/v1"
     with running([str(bin_dir / "pserve"), str(ini)], os.environ.copy(), f"{base}/",
                  workdir / "kinto.log") as proc:
@@ -396,6 +394,7 @@ class KintoWorld:
 
 def seed_kinto(base: str, patients: int) -> KintoWorld:
     owner = KintoDevice(base, "bench")
+    owner.http.delete(f"{base}/buckets/b")  # a database kept from an earlier size (PostgreSQL)
     owner.http.put(f"{base}/buckets/b").raise_for_status()
     for name in ("c", "snap", "others"):
         owner.http.put(f"{base}/buckets/b/collections/{name}").raise_for_status()
