@@ -32,6 +32,9 @@ time of the server's processes (gunicorn master + workers; Kinto's process) over
 phase, from psutil, divided by the operations done in it. Clients are threads with a
 ``requests.Session`` each (keep-alive, ``Accept-Encoding: gzip, deflate``) in this process,
 on the same machine as both servers.
+
+The Doorstep side is here; the Kinto side is bench/http_kinto.py; what both use
+(processes and their CPU, the records, timing a row) is bench/http_common.py.
 """
 
 from __future__ import annotations
@@ -41,88 +44,44 @@ import contextlib
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psutil
 import requests
+from http_common import (
+    BATCH,
+    CHANGED,
+    DEVICES,
+    PAGE,
+    PASSWORD,
+    ROOT,
+    SNAPSHOT,
+    SNAPSHOT_DEVICES,
+    TEAM,
+    Row,
+    free_port,
+    measure,
+    patient,
+    running,
+    visit,
+)
+from http_kinto import kinto_round, kinto_server, kinto_version, seed_kinto
 
-ROOT = Path(__file__).resolve().parent.parent
-KINTO_VENV = ROOT / ".cache" / "kinto-venv"
 SIZES = (120, 2_000, 16_000)
-DEVICES = 20
-SNAPSHOT_DEVICES = 2
-BATCH = 25
-CHANGED = 100
-SNAPSHOT = 10_000
-PAGE = 500
-TEAM = 100  # patients per team
-PASSWORD = "bench-password-1"
 ROWS = ("push", "empty poll", "incremental pull", "snapshot pull")
 # Issue 13's goals for Doorstep's server CPU per operation, ms.
 GOALS = {"push": 0.6, "empty poll": 1.0, "incremental pull": 3.0, "snapshot pull": 100.0}
 UNITS = {"push": "record", "empty poll": "request", "incremental pull": "pull of 100",
          "snapshot pull": "snapshot of 10,000"}
-
-
-# -- processes ---------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise SystemExit(f"server exited early; its log:\n{log.read_text()[-3000:]}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit(f"server did not answer at {url}; its log:\n{log.read_text()[-3000:]}")
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    """User + system CPU of a server process and all its children (gunicorn's workers)."""
-    total = 0.0
-    for proc in (process, *process.children(recursive=True)):
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = proc.cpu_times()
-            total += times.user + times.system
-    return total
-
-
-@contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], url: str, log: Path
-            ) -> Iterator[psutil.Process]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   cwd=ROOT)
-    try:
-        wait_until_up(url, process, log)
-        yield psutil.Process(process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # -- Doorstep ---------------------------------------------------------------------------
@@ -195,40 +154,6 @@ class Device:
                 return count
 
 
-_NHS = iter(range(1, 10**6))
-
-
-def nhs_number() -> str:
-    """A Modulus-11-valid NHS test number (999 range), different on every call."""
-    while True:
-        first = f"999{next(_NHS):06d}"
-        total = sum(int(d) * (10 - i) for i, d in enumerate(first))
-        digit = 11 - total % 11
-        if digit == 11:
-            digit = 0
-        if digit != 10:
-            return f"{first}{digit}"
-
-
-def patient(team_id: str) -> dict[str, Any]:
-    return {"nhs_number": nhs_number(), "given_name": "Edith", "family_name": "Crawley",
-            "date_of_birth": "1941-03-02", "sex": "female", "address": "4 Mill Lane, Testtown",
-            "postcode": "TE1 4ST", "phone": "01632 960123", "team_id": team_id,
-            "gp_practice": "Testtown Surgery", "named_gp": "Dr Okafor",
-            "complexity_tier": "moderate", "risk_profiling_opt_out": False,
-            "sharing_objection": False, "access_notes": "Key safe 1234; dog"}
-
-
-def visit(patient_id: str) -> dict[str, Any]:
-    """A visit done within the hour: the late-sync rule raises nothing for it."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    return {"patient_id": patient_id, "scheduled_start": start.isoformat(),
-            "scheduled_end": (start + timedelta(minutes=30)).isoformat(),
-            "visit_type": "wound_care",
-            "status": "completed", "notes": "Dressing changed, healing well.",
-            "interventions": ["dressing"]}
-
-
 def create(entity: str, fields: dict[str, Any], record_id: str | None = None
            ) -> dict[str, Any]:
     return {"entity": entity, "id": record_id or str(uuid.uuid4()), "op": "create",
@@ -292,172 +217,6 @@ def seed_doorstep(base: str, patients: int) -> DoorstepWorld:
     return world
 
 
-# -- Kinto ------------------------------------------------------------------------------
-
-KINTO_INI = """\
-[app:main]
-use = egg:kinto
-kinto.storage_backend = {storage}
-kinto.storage_url = {url}
-kinto.permission_backend = {permission}
-kinto.permission_url = {url}
-kinto.cache_backend = kinto.core.cache.memory
-multiauth.policies = basicauth
-kinto.bucket_create_principals = system.Authenticated
-kinto.batch_max_requests = 1000
-kinto.storage_max_fetch_size = 20000
-
-[server:main]
-use = egg:waitress#main
-host = 127.0.0.1
-port = {port}
-threads = {threads}
-"""
-
-
-def kinto_venv(backend: str) -> Path:
-    """The benchmark's own Kinto (from PyPI), made on first use."""
-    python = KINTO_VENV / "bin" / "python"
-    if not python.exists():
-        print("making the Kinto virtualenv in .cache/kinto-venv …", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(KINTO_VENV)], check=True)
-    wanted = "kinto[postgresql]" if backend != "memory" else "kinto"
-    probe = "import kinto" + ("; import psycopg2" if backend != "memory" else "")
-    if subprocess.run([str(python), "-c", probe], capture_output=True).returncode:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", wanted], check=True)
-    return KINTO_VENV / "bin"
-
-
-@contextlib.contextmanager
-def kinto_server(workdir: Path, backend: str, threads: int
-                 ) -> Iterator[tuple[str, psutil.Process]]:
-    bin_dir = kinto_venv(backend)
-    port = free_port()
-    if backend == "memory":
-        storage, permission, url = ("kinto.core.storage.memory",
-                                    "kinto.core.permission.memory", "")
-    else:
-        storage, permission, url = ("kinto.core.storage.postgresql",
-                                    "kinto.core.permission.postgresql", backend)
-    ini = workdir / "kinto.ini"
-    ini.write_text(KINTO_INI.format(storage=storage, permission=permission, url=url,
-                                    port=port, threads=threads))
-    if backend != "memory":
-        subprocess.run([str(bin_dir / "kinto"), "migrate", "--ini", str(ini)], check=True,
-                       capture_output=True)
-    base = f"http://127.0.0.1:{port}/v1"
-    with running([str(bin_dir / "pserve"), str(ini)], os.environ.copy(), f"{base}/",
-                 workdir / "kinto.log") as proc:
-        yield base, proc
-
-
-class KintoDevice:
-    def __init__(self, base: str, user: str):
-        self.base = base
-        self.http = requests.Session()
-        self.http.auth = (user, PASSWORD)
-        self.etag: str | None = None
-        self.records = f"{base}/buckets/b/collections/c/records"
-
-    def batch(self, requests_: list[dict[str, Any]], path: str) -> None:
-        response = self.http.post(f"{self.base}/batch", json={
-            "defaults": {"method": "POST", "path": path}, "requests": requests_})
-        response.raise_for_status()
-        bad = [r for r in response.json()["responses"] if r["status"] >= 400]
-        assert not bad, bad[:3]
-
-    def since(self) -> list[dict[str, Any]]:
-        response = self.http.get(self.records, params={"_since": self.etag})
-        response.raise_for_status()
-        self.etag = response.headers["ETag"].strip('"')
-        return list(response.json()["data"])
-
-    def snapshot(self, collection: str) -> int:
-        url: str | None = f"{self.base}/buckets/b/collections/{collection}/records"
-        params: dict[str, Any] | None = {"_limit": PAGE}
-        count = 0
-        while url:
-            response = self.http.get(url, params=params)
-            response.raise_for_status()
-            count += len(response.json()["data"])
-            url, params = response.headers.get("Next-Page"), None
-        return count
-
-
-@dataclass
-class KintoWorld:
-    devices: list[KintoDevice]
-    writer: KintoDevice
-    snapshot_devices: list[KintoDevice]
-    changed: list[str]
-
-
-def seed_kinto(base: str, patients: int) -> KintoWorld:
-    owner = KintoDevice(base, "bench")
-    owner.http.delete(f"{base}/buckets/b")  # a database kept from an earlier size (PostgreSQL)
-    owner.http.put(f"{base}/buckets/b").raise_for_status()
-    for name in ("c", "snap", "others"):
-        owner.http.put(f"{base}/buckets/b/collections/{name}").raise_for_status()
-
-    def fill(collection: str, bodies: list[dict[str, Any]]) -> list[str]:
-        ids = [str(uuid.uuid4()) for _ in bodies]
-        path = f"/buckets/b/collections/{collection}/records"
-        for start in range(0, len(bodies), 1000):
-            owner.batch([{"method": "PUT", "path": f"{path}/{i}", "body": {"data": b}}
-                         for i, b in zip(ids[start:start + 1000], bodies[start:start + 1000],
-                                         strict=True)], path)
-        return ids
-
-    home = min(TEAM, patients)
-    fill("c", [patient("home") for _ in range(home)])
-    changed = fill("c", [visit("p") for _ in range(CHANGED)])
-    snap = min(TEAM, patients - home)
-    fill("snap", [patient("snap") for _ in range(snap)]
-         + [visit("p") for _ in range(SNAPSHOT - snap)])
-    fill("others", [patient("other") for _ in range(patients - home - snap)])
-    world = KintoWorld(devices=[KintoDevice(base, "bench") for _ in range(DEVICES)],
-                       writer=owner,
-                       snapshot_devices=[KintoDevice(base, "bench")
-                                         for _ in range(SNAPSHOT_DEVICES)],
-                       changed=changed)
-    for device in world.devices:
-        device.etag = owner.http.get(device.records, params={"_limit": 1}
-                                     ).headers["ETag"].strip('"')
-    return world
-
-
-# -- measuring --------------------------------------------------------------------------
-
-D = TypeVar("D")  # a device, of either server
-
-
-@dataclass
-class Row:
-    latencies: list[float] = field(default_factory=list)  # seconds per request
-    cpu: float = 0.0  # server CPU seconds
-    ops: int = 0  # operations (records pushed, polls, pulls, snapshots)
-
-
-def measure(row: Row, process: psutil.Process, devices: Sequence[D],
-            task: Callable[[D], int]) -> None:
-    """Run ``task`` for every device at once (one thread each), timing each call; the
-    task returns how many operations it did."""
-    lock = threading.Lock()
-
-    def timed(device: D) -> int:
-        started = time.perf_counter()
-        ops = task(device)
-        took = time.perf_counter() - started
-        with lock:
-            row.latencies.append(took)
-        return ops
-
-    before = cpu_seconds(process)
-    with ThreadPoolExecutor(len(devices)) as pool:
-        row.ops += sum(pool.map(timed, devices))
-    row.cpu += cpu_seconds(process) - before
-
-
 def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, Row],
                    pushes: int, polls: int) -> None:
     def push(device: Device) -> int:
@@ -501,46 +260,6 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
             cursor = body["cursor"]
             if not body["has_more"]:
                 break
-        assert count == SNAPSHOT, count
-        return 1
-
-    measure(rows["snapshot pull"], proc, world.snapshot_devices, snapshot)
-
-
-def kinto_round(world: KintoWorld, proc: psutil.Process, rows: dict[str, Row],
-                pushes: int, polls: int) -> None:
-    path = "/buckets/b/collections/c/records"
-
-    def push(device: KintoDevice) -> int:
-        device.batch([{"body": {"data": visit("p")}} for _ in range(BATCH)], path)
-        return BATCH
-
-    for _ in range(pushes):
-        measure(rows["push"], proc, world.devices, push)
-    for device in world.devices:
-        device.since()
-
-    def poll(device: KintoDevice) -> int:
-        assert not device.since(), "the poll was not empty"
-        return 1
-
-    for _ in range(polls):
-        measure(rows["empty poll"], proc, world.devices, poll)
-    note = f"Changed at {time.time()}"
-    for start in range(0, CHANGED, BATCH):
-        world.writer.batch([{"method": "PATCH", "path": f"{path}/{i}",
-                             "body": {"data": {"notes": note}}}
-                            for i in world.changed[start:start + BATCH]], path)
-
-    def incremental(device: KintoDevice) -> int:
-        got = device.since()
-        assert len(got) == CHANGED, len(got)
-        return 1
-
-    measure(rows["incremental pull"], proc, world.devices, incremental)
-
-    def snapshot(device: KintoDevice) -> int:
-        count = device.snapshot("snap")
         assert count == SNAPSHOT, count
         return 1
 
@@ -623,14 +342,6 @@ def main() -> None:
     print(f"\nmachine: {os.cpu_count()} CPU, {platform.platform()}, "
           f"Python {platform.python_version()}")
 
-
-def kinto_version() -> str:
-    python = KINTO_VENV / "bin" / "python"
-    if not python.exists():
-        return "(to be installed)"
-    out = subprocess.run([str(python), "-c", "import kinto; print(kinto.__version__)"],
-                         capture_output=True, text=True)
-    return out.stdout.strip() or "(to be installed)"
 
 
 if __name__ == "__main__":
