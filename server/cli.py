@@ -66,12 +66,29 @@ def migrate() -> None:
                else "The database schema is current.")
 
 
+# Seconds an idle keep-alive connection stays open: longer than a request burst (a sync
+# run is a push and one or more pulls in a row), shorter than the devices' 60 s poll, so
+# 5,000 polling phones do not hold 5,000 idle sockets open between polls.
+KEEPALIVE_SECONDS = 5
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API and the PWA with gunicorn."""
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="Request threads per worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the API and the PWA with gunicorn.
+
+    gunicorn's threaded worker (``gthread``): each worker process answers requests on a
+    few threads and keeps idle keep-alive connections in a selector without tying up a
+    thread, so a device's push and pulls reuse one connection and the sync worker's
+    per-request connect and close go away. Threads fit this app: each thread has its own
+    persistent SQLite connection (storage/sqlite/connection.py), SQLite and fsync release
+    the GIL, and nothing is monkey-patched (an async worker such as gevent would need
+    that and cannot make sqlite3 cooperative). Workers still give CPU parallelism.
+    """
     from gunicorn.app.base import BaseApplication
 
     app = _app()
@@ -81,6 +98,9 @@ def serve(host: str, port: int, workers: int) -> None:
             settings: dict[str, Any] = {
                 "bind": f"{host}:{port}",
                 "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "keepalive": KEEPALIVE_SECONDS,
                 "accesslog": "-",
                 # The route, not the path or query string: those carry record ids.
                 "access_log_format": access_log.ACCESS_LOG_FORMAT,
