@@ -8,7 +8,6 @@ changes the schema: ``doorstep init`` / ``doorstep migrate`` do (:func:`migrate`
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
 
 from flask import Flask, current_app
 
@@ -35,7 +34,7 @@ def migrate(app: Flask | None = None) -> list[int]:
     """Apply the storage's pending migrations, then create the record-field indexes the
     entities declare (``Registry.indexes()``); both are idempotent, so ``doorstep init``
     and ``doorstep migrate`` run them every time. Returns the migration ids applied."""
-    from server.entities import build_registry
+    from server.records.entities import build_registry
 
     found = storage(app)
     applied = found.migrate()
@@ -56,14 +55,3 @@ def read() -> AbstractContextManager[UnitOfWork]:
 def sync_store() -> Store:
     """The engine's store; each transaction it runs is a unit of work of its own."""
     return storage().sync_store()
-
-
-def unit_of(unit: Any) -> UnitOfWork:
-    """TRANSITION (issue 11): callers owned by other helpers still pass a raw SQLite
-    connection that holds their transaction; wrap it as a unit of work on it. Remove
-    (and pass ``uow`` everywhere) once no caller passes a connection."""
-    if isinstance(unit, UnitOfWork):
-        return unit
-    from storage.sqlite.unit_of_work import SqliteUnitOfWork
-
-    return SqliteUnitOfWork(unit, utcnow, read_only=False)

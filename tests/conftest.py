@@ -22,8 +22,9 @@ from postgres_cluster import (  # noqa: F401
     report_skips,
 )
 
-from server import accounts, database, db
+from server import database
 from server.app import create_app
+from server.services import accounts
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -159,10 +160,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 def make_team(app: Flask, name: str | None = None) -> str:
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            team = accounts.create_team(conn, name or f"Team {next(_counter)}")
+    with app.app_context(), database.write() as uow:
+        team = accounts.create_team(uow, name or f"Team {next(_counter)}")
     return str(team["id"])
 
 
@@ -176,12 +175,13 @@ def make_user(
     patient_id: str | None = None,
 ) -> accounts.User:
     with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
+        password_hash = accounts.hash_ahead(role, password)
+        with database.write() as uow:
             return accounts.create_user(
-                conn,
+                uow,
                 username=username or f"{role}{next(_counter)}",
                 password=password,
+                password_hash=password_hash,
                 role=role,
                 display_name=f"Test {role.title()}",
                 team_ids=teams,
@@ -272,7 +272,7 @@ def patient_fields(team_id: str, **overrides: Any) -> dict[str, Any]:
 def make_record(app: Flask, entity: str, fields: dict[str, Any],
                 record_id: str | None = None) -> str:
     """Write a record as the server would (system actor), through the engine."""
-    from server import records
+    from server.records import engine as records
     from sync.registry import SYSTEM
 
     with app.app_context(), database.write() as uow:

@@ -24,9 +24,10 @@ from typing import Any
 
 from flask import Flask
 
-from server import accounts, audit, database
+from server import database
 from server.clock import iso, utcnow
 from server.fhir.export import ExportCancelled, ExportPlan, snapshot_time, write_export
+from server.services import accounts, audit
 from storage import Storage, UnitOfWork
 from storage.fhir_exports import FhirExport, NewExport
 from sync.registry import Actor
@@ -173,9 +174,7 @@ class RequesterGone(Exception):
 
 def requester(uow: UnitOfWork, row: FhirExport) -> Actor:
     """The requester as they are now (current teams), narrowed to the Group's team."""
-    # TRANSITION (issue 11): accounts.user_by_id takes a connection until h/accounts
-    # lands; then ``accounts.user_by_id(uow, ...)``.
-    user = accounts.user_by_id(uow.conn, row.user_id)  # type: ignore[attr-defined]
+    user = accounts.user_by_id(uow, row.user_id)
     if user is None or not user.active or user.role != "coordinator":
         raise RequesterGone(row.user_id)
     teams = frozenset(user.team_ids)

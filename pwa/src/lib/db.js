@@ -152,22 +152,16 @@ export function ackedAfter(acked, version) {
 }
 
 /**
- * Store the local view of (entity, id) from its pulled server copy, the device's own
- * applied-but-not-yet-pulled mutations (`acked`) and pending edits, or remove it when
- * nothing is left to show. Call inside a transaction on records.
+ * The stored form of (entity, id)'s local view: its pulled server copy, the device's own
+ * applied-but-not-yet-pulled mutations (`acked`) and pending edits; null when nothing is
+ * left to show (the record is to be removed). Pure.
  */
-export async function writeMaterialised(entity, id, base, pending, acked = []) {
+export function materialise(entity, id, base, pending, acked = []) {
   const overlay = [...acked, ...pending];
-  if (!base && overlay.length === 0) {
-    await db.records.delete([entity, id]);
-    return null;
-  }
+  if (!base && overlay.length === 0) return null;
   const { data, deleted } = rebase(base, overlay);
-  if (deleted && pending.length === 0) {
-    // Deleted on the server (pulled tombstone, or our applied delete): nothing to show.
-    await db.records.delete([entity, id]);
-    return null;
-  }
+  // Deleted on the server (pulled tombstone, or our applied delete): nothing to show.
+  if (deleted && pending.length === 0) return null;
   const record = {
     entity,
     id,
@@ -181,8 +175,39 @@ export async function writeMaterialised(entity, id, base, pending, acked = []) {
   };
   const patientId = patientIdOf(entity, id, data);
   if (patientId !== undefined) record.patient_id = patientId;
-  await db.records.put(record);
   return record;
+}
+
+/**
+ * Store the local view of (entity, id) (see `materialise`), or remove it when nothing
+ * is left to show. Call inside a transaction on records.
+ */
+export async function writeMaterialised(entity, id, base, pending, acked = []) {
+  const record = materialise(entity, id, base, pending, acked);
+  if (record) await db.records.put(record);
+  else await db.records.delete([entity, id]);
+  return record;
+}
+
+/** One string per record, for Maps and Sets of records. */
+export const recordKey = (entity, id) => `${entity}\u0000${id}`;
+
+/**
+ * Pending outbox entries of many records in one query: a Map from `recordKey` to the
+ * entries of that record, oldest first (records without any are absent). Call inside
+ * a transaction on outbox.
+ */
+export async function pendingForMany(keys) {
+  const byRecord = new Map();
+  if (keys.length === 0 || (await db.outbox.count()) === 0) return byRecord;
+  const entries = await db.outbox.where('[entity+id]').anyOf(keys).toArray();
+  entries.sort((a, b) => a.mutation_id - b.mutation_id);
+  for (const entry of entries) {
+    const key = recordKey(entry.entity, entry.id);
+    if (!byRecord.has(key)) byRecord.set(key, []);
+    byRecord.get(key).push(entry);
+  }
+  return byRecord;
 }
 
 /** Forget everything of the open person on this device (revoked device, or an explicit discard). */

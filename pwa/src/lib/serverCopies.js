@@ -9,25 +9,48 @@
  * conflict records say which and what, so the device can show both at once instead of
  * waiting for the pull.
  */
-import { db, pendingFor, writeMaterialised, ackedAfter } from './db.js';
+import { db, ackedAfter, materialise, pendingForMany, recordKey } from './db.js';
 import { api, ApiError, NetworkError } from './api.js';
 
 /**
- * Store a server copy of a record (a pulled change, or a record read from the server)
- * under its pending and acknowledged edits. Call inside a transaction on records/outbox.
+ * Store server copies of records (a pulled page's changes, or records read from the
+ * server) under their pending and acknowledged edits, with bulk reads and writes: one
+ * bulkGet of the held copies, one outbox query, one bulkPut and one bulkDelete however
+ * many records. A copy older than the one held is skipped; when a record comes twice,
+ * the later copy is judged against the earlier. Call inside a transaction on
+ * records/outbox (a pulled page: sync.js's applyPullPage, one transaction per page).
  */
-export async function storeServerCopy(change) {
-  const local = await db.records.get([change.entity, change.id]);
-  if (local && local.base && local.base.version > change.version) return; // older than what we hold
-  const base = {
-    version: change.version,
-    deleted: Boolean(change.deleted),
-    updated_at: change.updated_at ?? null,
-    data: change.data || {},
-  };
-  const acked = ackedAfter(local ? local.acked : [], change.version);
-  await writeMaterialised(change.entity, change.id, base, await pendingFor(change.entity, change.id), acked);
+export async function storeServerCopies(changes) {
+  if (changes.length === 0) return;
+  const keys = changes.map((change) => [change.entity, change.id]);
+  const held = await db.records.bulkGet(keys);
+  const pending = await pendingForMany(keys);
+  const outcome = new Map(); // recordKey → {key, record: the stored form, or null to remove}
+  changes.forEach((change, i) => {
+    const key = recordKey(change.entity, change.id);
+    const local = outcome.has(key) ? outcome.get(key).record : held[i];
+    if (local && local.base && local.base.version > change.version) return; // older than what we hold
+    const base = {
+      version: change.version,
+      deleted: Boolean(change.deleted),
+      updated_at: change.updated_at ?? null,
+      data: change.data || {},
+    };
+    const acked = ackedAfter(local ? local.acked : [], change.version);
+    outcome.set(key, { key: keys[i], record: materialise(change.entity, change.id, base, pending.get(key) || [], acked) });
+  });
+  const puts = [];
+  const drops = [];
+  for (const { key, record } of outcome.values()) {
+    if (record) puts.push(record);
+    else drops.push(key);
+  }
+  if (puts.length) await db.records.bulkPut(puts);
+  if (drops.length) await db.records.bulkDelete(drops);
 }
+
+/** Store one server copy (see storeServerCopies). Call inside a transaction on records/outbox. */
+export const storeServerCopy = (change) => storeServerCopies([change]);
 
 /**
  * The device's own view of a mutation that met a conflict: what the server applied

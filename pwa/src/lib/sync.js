@@ -17,13 +17,14 @@
  *    outbox is pushed in order up to the first entry someone else made;
  *  - a pulled record never overwrites pending local edits: they are re-applied on top;
  *  - each pulled page (changes, evictions, cursor) is stored in one transaction, so the
- *    cursor never runs ahead of the data it covers;
+ *    cursor never runs ahead of the data it covers; its records with bulk reads and
+ *    writes (serverCopies.js), because storing pages is most of a first sync's time;
  *  - 410 reset_required → drop records and cursor, keep the outbox, pull from scratch;
  *    426 → the app must be updated; pushing stops until then.
  */
 import { db, getMeta, setMeta, deleteMeta, pendingFor, writeMaterialised, ackedAfter } from './db.js';
 import { api, ApiError, NetworkError } from './api.js';
-import { storeServerCopy, fetchConflicts, conflictOutcome } from './serverCopies.js';
+import { storeServerCopy, storeServerCopies, fetchConflicts, conflictOutcome } from './serverCopies.js';
 import { toWire, onQueued } from './outbox.js';
 import { BUILD_ID } from './build.js';
 
@@ -136,7 +137,7 @@ async function dropRecord(entity, id) {
 /** Store one pulled page. Call with the page exactly as the server sent it. */
 export async function applyPullPage(page) {
   await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
-    for (const change of page.changes || []) await storeServerCopy(change);
+    await storeServerCopies(page.changes || []);
     for (const eviction of page.evictions || []) {
       if (eviction.entity === 'patient') {
         const keys = await db.records.where('patient_id').equals(eviction.id).primaryKeys();
