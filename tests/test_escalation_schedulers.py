@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from server import escalation_jobs
 from server.config import DEFAULTS
-from server.escalation import Settings
+from server.escalation import scans
+from server.escalation.rules import Settings
 from storage import Storage, open_storage
 from storage.contract import care_data
 
@@ -62,7 +62,7 @@ def test_two_schedulers_raise_a_missed_visit_once(storage: Storage) -> None:
             "patient_id": patient, "status": "scheduled",
             "scheduled_start": (end - timedelta(minutes=30)).isoformat(),
             "scheduled_end": end.isoformat()})
-    raised = both_at_once(storage, escalation_jobs.find_missed_visits)
+    raised = both_at_once(storage, scans.find_missed_visits)
     assert sorted(len(ids) for ids in raised) == [0, 1]
     [escalation_id] = [ids[0] for ids in raised if ids]
     with storage.read() as uow:
@@ -80,7 +80,7 @@ def test_two_schedulers_raise_a_lapsed_goal_once(storage: Storage) -> None:
         patient = care_data.patient(uow)
         goal = care_data.write(uow, "goal", {"patient_id": patient, "status": "active",
                                              "start_date": "2026-11-01"})
-    raised = both_at_once(storage, escalation_jobs.find_goals_not_logged)
+    raised = both_at_once(storage, scans.find_goals_not_logged)
     assert sorted(len(ids) for ids in raised) == [0, 1]
     with storage.read() as uow:
         found = uow.care_records.open_escalation(patient, "goal_not_logged", goal)
