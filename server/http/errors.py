@@ -130,7 +130,9 @@ _SHAPES = "doorstep.error_shapes"
 
 
 def _answer(exc: Exception) -> ResponseReturnValue:
-    for prefix, handler in current_app.extensions.get(_SHAPES, {}).items():
+    shapes: dict[str, Callable[[Exception], ResponseReturnValue]] = (
+        current_app.extensions.get(_SHAPES, {}))
+    for prefix, handler in shapes.items():
         if request.path.startswith(prefix):
             return handler(exc)
     return handle_unexpected(exc)

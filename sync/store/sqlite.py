@@ -68,8 +68,8 @@ class SqliteStore(DeviceState, RestoreMarks):
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """TRANSITION (issue 11), not part of the Store protocol: server modules owned by
-        other branches still read it. Delete this property once none does."""
+        """Not part of the Store protocol (the engine and the server never use it): the
+        connection under this store, for tests that look at rows and query plans."""
         return self._conn
 
     def ensure_indexes(self, indexes: Iterable[RecordIndex]) -> None:
