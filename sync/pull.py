@@ -97,6 +97,9 @@ def pull(
         if state.target is not None:
             target = load_scope_set(store, state.target, actor.user_id)
         visible = visible_patient_ids(store, registry, actor)
+        if state.target is None and state.since >= top and visible == held:
+            # The empty poll: nothing changed, no one entered or left scope.
+            return _nothing_since(store, actor, state, top)
         page = _Page(state.since, held, target, state.pos, state.floor, state.key, state.key_seq)
         page.audience = audience_of(registry, actor.role)
         page.views_key = registry.views_key if page.audience is not None else None
@@ -130,6 +133,22 @@ def pull(
         last_mutation_id=last_mutation_id,
         server_time=server_time,
         patient_ids=frozenset(page.patient_ids),
+    )
+
+
+def _nothing_since(store: Store, actor: Actor, state: CursorState, top: int) -> PullResponse:
+    """What the full path answers when nothing changed since the cursor (the same cursor
+    a page reading no rows makes), from a few lookups in the pull's snapshot and with no
+    scope-set hashing or saving."""
+    new_state = CursorState(state.epoch, top, state.held, None, top, state.floor, state.key,
+                            state.key_seq)
+    return PullResponse(
+        changes=(),
+        evictions=(),
+        cursor=encode_cursor(new_state),
+        has_more=False,
+        last_mutation_id=store.last_mutation_id(actor.client_id),
+        server_time=store.now(),
     )
 
 

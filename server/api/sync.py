@@ -56,7 +56,8 @@ class Push(MethodView):
 
 @blp.route("/pull")
 class Pull(MethodView):
-    @blp.arguments(PullQuerySchema, location="query")
+    # An instance: webargs would build a schema from the class on every request.
+    @blp.arguments(PullQuerySchema(), location="query")
     # Documented, not dumped again: a pull carries up to 1000 records.
     @blp.doc(responses=ok_response(PullResponseSchema))
     @blp.response(200)
