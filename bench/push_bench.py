@@ -36,9 +36,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # dbtools: raw SQLite for bulk seeding
 
-from server import db, migrations, notify, vapid  # noqa: E402
+import dbtools as db  # noqa: E402
+
+from server import notify, vapid  # noqa: E402
 from server.reminders import ReminderSettings, run_due  # noqa: E402
+from storage import open_storage  # noqa: E402
+from storage.sqlite import migrations  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Push"
@@ -105,17 +110,20 @@ def one_run(workdir: Path, origin: str, count: int, pool_size: int) -> dict:
     control(origin, "/_control/reset")
     subscriptions = control(origin, f"/_control/subscribe?n={count}")
     assert isinstance(subscriptions, list)
-    conn = db.connect(workdir / f"bench-{uuid.uuid4().hex[:8]}.db")
+    path = workdir / f"bench-{uuid.uuid4().hex[:8]}.db"
+    conn = db.connect(path)
     migrations.migrate(conn)
     seed(conn, subscriptions)
     instance = workdir / "instance"
     vapid.ensure_vapid_keys(instance)
     pusher = notify.Pusher(vapid=vapid.load_vapid(instance),
                            subject="mailto:doorstep-admin@example.org", pool_size=pool_size)
+    storage = open_storage(str(path))
     started = time.perf_counter()
-    report = run_due(conn, pusher, NOW, ReminderSettings(), instance="bench")
+    report = run_due(storage, pusher, NOW, ReminderSettings(), instance="bench")
     elapsed = time.perf_counter() - started
     pusher.close()
+    storage.close()
     stats = control(origin, "/_control/stats")
     assert isinstance(stats, dict)
     logged = conn.execute(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.database import unit_of
 from storage import UnitOfWork
 from sync.registry import Actor
 
@@ -23,7 +22,7 @@ STAFF = frozenset({"nurse", "coordinator"})
 
 def visible_patient_ids(uow: UnitOfWork, actor: Actor) -> set[str]:
     """Every patient id this actor may see."""
-    queries = unit_of(uow).records
+    queries = uow.records
     if actor.role in STAFF:
         return queries.patients_of_teams(actor.team_ids) if actor.team_ids else set()
     if actor.role == "carer":
@@ -40,15 +39,15 @@ def can_see_patient(uow: UnitOfWork, actor: Actor, patient_id: str) -> bool:
 
 def patient_data(uow: UnitOfWork, patient_id: str) -> dict[str, Any] | None:
     """A live patient's stored fields (no scope check: callers check first)."""
-    return unit_of(uow).records.patient_data(patient_id)
+    return uow.records.patient_data(patient_id)
 
 
 def nhs_number_taken(uow: UnitOfWork, number: str, exclude_id: str) -> bool:
-    return unit_of(uow).records.nhs_number_taken(number, exclude_id)
+    return uow.records.nhs_number_taken(number, exclude_id)
 
 
 def coordinator_ids_for_team(uow: UnitOfWork, team_id: str) -> list[str]:
-    return unit_of(uow).records.active_coordinators_of_team(team_id)
+    return uow.records.active_coordinators_of_team(team_id)
 
 
 class AccessScope:
@@ -56,6 +55,4 @@ class AccessScope:
     the unit of work the engine's transaction belongs to."""
 
     def visible_patient_ids(self, store: Any, actor: Actor) -> set[str]:
-        unit = store.unit
-        # TRANSITION (issue 11): a bare store (over a raw connection) has no unit yet.
-        return visible_patient_ids(unit if unit is not None else store.conn, actor)
+        return visible_patient_ids(store.unit, actor)

@@ -7,8 +7,6 @@ are case-insensitive. Accounts are deactivated, never deleted: audit rows refer 
 
 from __future__ import annotations
 
-import sqlite3
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +14,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from server.clock import iso, utcnow
+from storage import UnitOfWork
+from storage.accounts import Team, TeamNameTaken, UsernameTaken, UserRow
 
 ROLES = ("nurse", "coordinator", "patient", "carer", "admin")
 STAFF_ROLES = ("nurse", "coordinator", "admin")
@@ -70,6 +69,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def hash_ahead(role: str, password: str) -> str | None:
+    """The hash ``create_user`` will store, made before the caller opens its write unit of
+    work (argon2 must not hold the write lock); None when the rules refuse the password,
+    which ``create_user`` then reports."""
+    return None if password_problems(role, password) else hash_password(password)
+
+
 def password_problems(role: str, password: str) -> list[str]:
     """Length rules; spaces do not count towards the minimum (ten spaces are no password)."""
     key = "STAFF_PASSWORD_MIN_LENGTH" if role in STAFF_ROLES else "PUBLIC_PASSWORD_MIN_LENGTH"
@@ -83,68 +89,55 @@ def password_problems(role: str, password: str) -> list[str]:
     return []
 
 
-def _team_ids(conn: sqlite3.Connection, user_id: str) -> tuple[str, ...]:
-    rows = conn.execute(
-        "SELECT team_id FROM team_members WHERE user_id = ? ORDER BY team_id", (user_id,)
-    )
-    return tuple(row[0] for row in rows)
-
-
-def _user(conn: sqlite3.Connection, row: sqlite3.Row | None) -> User | None:
+def _user(row: UserRow | None) -> User | None:
     if row is None:
         return None
     return User(
-        id=row["id"],
-        username=row["username"],
-        role=row["role"],
-        display_name=row["display_name"],
-        patient_id=row["patient_id"],
-        active=bool(row["active"]),
-        team_ids=_team_ids(conn, row["id"]),
+        id=row.id,
+        username=row.username,
+        role=row.role,
+        display_name=row.display_name,
+        patient_id=row.patient_id,
+        active=row.active,
+        team_ids=row.team_ids,
     )
 
 
-def user_by_id(conn: sqlite3.Connection, user_id: str) -> User | None:
-    return _user(conn, conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
+def _team(team: Team) -> dict[str, Any]:
+    return {"id": team.id, "name": team.name}
 
 
-def user_row_by_username(conn: sqlite3.Connection, username: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM users WHERE username = ?", (username,)
-    ).fetchone()
-    return row
+def user_by_id(uow: UnitOfWork, user_id: str) -> User | None:
+    return _user(uow.accounts.user_by_id(user_id))
 
 
-def list_users(conn: sqlite3.Connection) -> list[User]:
-    rows = conn.execute("SELECT * FROM users ORDER BY username").fetchall()
-    return [u for u in (_user(conn, row) for row in rows) if u is not None]
+def list_users(uow: UnitOfWork) -> list[User]:
+    return [u for u in (_user(row) for row in uow.accounts.list_users()) if u is not None]
 
 
-def team_by_name(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT id, name FROM teams WHERE name = ?", (name,)).fetchone()
-    return dict(row) if row else None
+def team_by_name(uow: UnitOfWork, name: str) -> dict[str, Any] | None:
+    team = uow.accounts.team_by_name(name)
+    return _team(team) if team else None
 
 
-def list_teams(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    return [dict(row) for row in conn.execute("SELECT id, name FROM teams ORDER BY name")]
+def list_teams(uow: UnitOfWork) -> list[dict[str, Any]]:
+    return [_team(team) for team in uow.accounts.list_teams()]
 
 
-def create_team(conn: sqlite3.Connection, name: str) -> dict[str, Any]:
+def create_team(uow: UnitOfWork, name: str) -> dict[str, Any]:
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError({"name": ["Give a team name of 1 to 100 characters."]})
-    if team_by_name(conn, name):
+    if uow.accounts.team_by_name(name):
         raise AccountError({"name": ["A team with this name exists."]})
-    team = {"id": str(uuid.uuid4()), "name": name}
-    conn.execute(
-        "INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)",
-        (team["id"], name, iso(utcnow())),
-    )
-    return team
+    try:
+        return _team(uow.accounts.create_team(name))
+    except TeamNameTaken as exc:
+        raise AccountError({"name": ["A team with this name exists."]}) from exc
 
 
 def create_user(
-    conn: sqlite3.Connection,
+    uow: UnitOfWork,
     *,
     username: str,
     password: str,
@@ -152,8 +145,14 @@ def create_user(
     display_name: str,
     team_ids: tuple[str, ...] = (),
     patient_id: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create an account; the caller holds a write transaction."""
+    """Create an account; the caller holds a write unit of work.
+
+    ``password_hash`` is ``hash_ahead(role, password)``, made before the caller opened the
+    unit of work so the write lock is not held while argon2 works; without it the
+    password is hashed here.
+    """
     errors: dict[str, list[str]] = {}
     team_ids = tuple(dict.fromkeys(team_ids))  # a team named twice is one membership
     username = username.strip()
@@ -161,7 +160,7 @@ def create_user(
         "_", ""
     ).replace("-", "").replace("@", "").isalnum():
         errors["username"] = ["Use 3 to 64 letters, digits, '.', '-', '_' or '@'."]
-    elif user_row_by_username(conn, username):
+    elif uow.accounts.user_by_username(username):
         errors["username"] = ["This username is taken."]
     if role not in ROLES:
         errors["role"] = [f"Must be one of: {', '.join(ROLES)}."]
@@ -172,37 +171,32 @@ def create_user(
     display_name = display_name.strip()
     if not display_name or len(display_name) > 100:
         errors["display_name"] = ["Give a name of 1 to 100 characters."]
-    for team_id in team_ids:
-        if not conn.execute("SELECT 1 FROM teams WHERE id = ?", (team_id,)).fetchone():
-            errors["team_ids"] = [f"Unknown team {team_id}."]
+    unknown = uow.accounts.unknown_team_ids(team_ids)
+    if unknown:
+        errors["team_ids"] = [f"Unknown team {unknown[-1]}."]
     if role in ("patient", "carer") and team_ids:
         errors["team_ids"] = ["Patients and carers do not belong to teams."]
     if errors:
         raise AccountError(errors)
-    user_id = str(uuid.uuid4())
-    conn.execute(
-        "INSERT INTO users (id, username, password_hash, role, display_name, patient_id,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (user_id, username, hash_password(password), role, display_name, patient_id,
-         iso(utcnow())),
-    )
-    conn.executemany(
-        "INSERT INTO team_members (team_id, user_id) VALUES (?, ?)",
-        [(team_id, user_id) for team_id in team_ids],
-    )
-    user = user_by_id(conn, user_id)
+    try:
+        row = uow.accounts.create_user(
+            username=username,
+            password_hash=password_hash or hash_password(password),
+            role=role,
+            display_name=display_name,
+            patient_id=patient_id,
+            team_ids=team_ids,
+        )
+    except UsernameTaken as exc:
+        raise AccountError({"username": ["This username is taken."]}) from exc
+    user = _user(row)
     assert user is not None
     return user
 
 
-def set_teams(conn: sqlite3.Connection, user_id: str, team_ids: tuple[str, ...]) -> None:
-    team_ids = tuple(dict.fromkeys(team_ids))  # a team named twice is one membership
-    conn.execute("DELETE FROM team_members WHERE user_id = ?", (user_id,))
-    conn.executemany(
-        "INSERT INTO team_members (team_id, user_id) VALUES (?, ?)",
-        [(team_id, user_id) for team_id in team_ids],
-    )
+def set_teams(uow: UnitOfWork, user_id: str, team_ids: tuple[str, ...]) -> None:
+    uow.accounts.set_teams(user_id, tuple(dict.fromkeys(team_ids)))
 
 
-def set_active(conn: sqlite3.Connection, user_id: str, active: bool) -> None:
-    conn.execute("UPDATE users SET active = ? WHERE id = ?", (int(active), user_id))
+def set_active(uow: UnitOfWork, user_id: str, active: bool) -> None:
+    uow.accounts.set_active(user_id, active)

@@ -15,7 +15,6 @@ from server import (
     compression,
     config,
     database,
-    db,
     errors,
     headers,
     records,
@@ -69,7 +68,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])  # type: ignore[method-assign]
 
     database.init_app(app)
-    db.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
     request_body.init_app(app)

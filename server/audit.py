@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from server.clock import iso, utcnow
-from server.database import unit_of
 from storage import UnitOfWork
 from storage.audit import AuditEntry
 from sync.registry import Actor
@@ -33,7 +32,7 @@ def record(
     patient_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    unit_of(uow).audit.append([_entry(actor, action, iso(utcnow()), entity=entity,
+    uow.audit.append([_entry(actor, action, iso(utcnow()), entity=entity,
                                       record_id=record_id, patient_id=patient_id,
                                       detail=detail)])
 
@@ -49,7 +48,7 @@ def record_patient_reads(
     """One 'read' row per patient whose data was returned (not one per record)."""
     now = iso(utcnow())
     payload = {"via": via, **(detail or {})}
-    unit_of(uow).audit.append(
+    uow.audit.append(
         _entry(actor, "read", now, patient_id=pid, detail=payload)
         for pid in sorted(set(patient_ids))
     )
@@ -64,5 +63,5 @@ def entries(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Newest first; page with ``before_id``."""
-    return unit_of(uow).audit.entries(patient_id=patient_id, user_id=user_id,
+    return uow.audit.entries(patient_id=patient_id, user_id=user_id,
                                       before_id=before_id, limit=limit)

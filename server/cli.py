@@ -14,7 +14,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from server import access_log, accounts, database, db
+from server import access_log, accounts, database
 
 
 def _app(*, migrating: bool = False) -> Flask:
@@ -149,18 +149,20 @@ def user_add(name: str, role: str, teams: tuple[str, ...], display_name: str | N
     password = _read_password()
     app = _app()
     with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
+        # Hashed before the write unit of work: argon2 must not hold the write lock.
+        password_hash = accounts.hash_ahead(role, password)
+        with database.write() as uow:
             team_ids = []
             for team_name in teams:
-                team = accounts.team_by_name(conn, team_name)
+                team = accounts.team_by_name(uow, team_name)
                 if team is None:
                     raise click.ClickException(f"No team named {team_name!r}.")
                 team_ids.append(team["id"])
             try:
                 created = accounts.create_user(
-                    conn, username=name, password=password, role=role,
+                    uow, username=name, password=password, role=role,
                     display_name=display_name or name, team_ids=tuple(team_ids),
+                    password_hash=password_hash,
                 )
             except accounts.AccountError as exc:
                 raise click.ClickException(_describe(exc.errors)) from exc
@@ -178,10 +180,9 @@ def team_add(name: str) -> None:
     """Create a team."""
     app = _app()
     with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
+        with database.write() as uow:
             try:
-                created = accounts.create_team(conn, name)
+                created = accounts.create_team(uow, name)
             except accounts.AccountError as exc:
                 raise click.ClickException(_describe(exc.errors)) from exc
     click.echo(f"Created team {created['name']} ({created['id']})")

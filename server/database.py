@@ -8,7 +8,6 @@ changes the schema: ``doorstep init`` / ``doorstep migrate`` do (:func:`migrate`
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
 
 from flask import Flask, current_app
 
@@ -61,14 +60,3 @@ def read() -> AbstractContextManager[UnitOfWork]:
 def sync_store() -> Store:
     """The engine's store; each transaction it runs is a unit of work of its own."""
     return storage().sync_store()
-
-
-def unit_of(unit: Any) -> UnitOfWork:
-    """TRANSITION (issue 11): callers owned by other helpers still pass a raw SQLite
-    connection that holds their transaction; wrap it as a unit of work on it. Remove
-    (and pass ``uow`` everywhere) once no caller passes a connection."""
-    if isinstance(unit, UnitOfWork):
-        return unit
-    from storage.sqlite.unit_of_work import SqliteUnitOfWork
-
-    return SqliteUnitOfWork(unit, utcnow, read_only=False)

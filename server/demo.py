@@ -81,17 +81,17 @@ OPEN_PER_RULE = 3  # open escalations left per team and rule; older ones are res
 def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, str]] | None:
     """Fill an empty database; returns the demo logins, or None if users exist already."""
     with database.read() as uow:
-        if accounts.list_users(_accounts(uow)):
+        if accounts.list_users(uow):
             return None
     rng = random.Random(rng_seed)
     today = utcnow().astimezone(LONDON).date()
     with database.write() as uow:
-        teams = {name: accounts.create_team(_accounts(uow), name)["id"]
+        teams = {name: accounts.create_team(uow, name)["id"]
                  for name in ("North Locality", "South Locality")}
         staff: dict[str, accounts.User] = {}
         for username, role, team, display in STAFF:
             staff[username] = accounts.create_user(
-                _accounts(uow), username=username, password=PASSWORD, role=role,
+                uow, username=username, password=PASSWORD, role=role,
                 display_name=display, team_ids=(teams[team],) if team else ())
         logins = [(u, role, PASSWORD) for u, role, _, _ in STAFF]
         writer = _Writer(uow)
@@ -121,18 +121,12 @@ def seed(patients: int = 200, rng_seed: int = 20261124) -> list[tuple[str, str, 
     return logins
 
 
-def _accounts(uow: UnitOfWork) -> Any:
-    """TRANSITION (issue 11): what ``accounts.*`` takes. A raw connection until h/accounts
-    lands; then the unit of work itself (return ``uow``)."""
-    return uow.conn  # type: ignore[attr-defined]
-
-
 def login_lines(uow: UnitOfWork) -> list[str]:
     """The demo logins still in the database, with each one's team and patient: printed
     by ``doorstep demo`` every time, so the demo never needs the first run's output."""
     demo_names = {u for u, _, _, _ in STAFF}
     lines = []
-    users = sorted(accounts.list_users(_accounts(uow)), key=lambda u: (u.role, u.username))
+    users = sorted(accounts.list_users(uow), key=lambda u: (u.role, u.username))
     for user in users:
         role, username, patient_id = user.role, user.username, user.patient_id
         if username not in demo_names and not (
@@ -340,10 +334,10 @@ def _family(uow: UnitOfWork, write: _Writer, n: int, patient_id: str, nurse: acc
     person = uow.records.patient_data(patient_id)
     assert person is not None
     patient_user = accounts.create_user(  # their own name in the app's header
-        _accounts(uow), username=f"patient{n}", password=PASSWORD, role="patient",
+        uow, username=f"patient{n}", password=PASSWORD, role="patient",
         display_name=f"{person['given_name']} {person['family_name']}", patient_id=patient_id)
     carer = accounts.create_user(
-        _accounts(uow), username=f"carer{n}", password=PASSWORD, role="carer",
+        uow, username=f"carer{n}", password=PASSWORD, role="carer",
         display_name=f"{('Susan', 'Janet')[n % 2]} {person['family_name']}")
     write("carer_link", {"patient_id": patient_id, "carer_user_id": carer.id,
                          "relationship": "daughter", "consent_basis": "patient_consent",

@@ -7,95 +7,82 @@ may fetch and that revocation destroys.
 
 from __future__ import annotations
 
-import json
 import secrets
-import sqlite3
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from server.clock import iso, utcnow
+from server.clock import iso
+from storage import UnitOfWork
+from storage.devices import Device
 from sync.registry import Actor
 
-_SELECT = (
-    "SELECT d.client_id, d.user_id, u.username, d.name, d.created_at, d.last_seen_at,"
-    " d.revoked_at, d.waiting_changes, d.oldest_waiting_at, d.waiting_reported_at"
-    " FROM devices d JOIN users u ON u.id = d.user_id"
-)
-_TEAM_USERS = (
-    "SELECT m.user_id FROM team_members m WHERE m.team_id IN"
-    " (SELECT team_id FROM team_members WHERE user_id = ?)"
-)
+
+def _listing(device: Device) -> dict[str, Any]:
+    """A device as the devices screen shows it (times as ISO text)."""
+    return {
+        "client_id": device.client_id,
+        "user_id": device.user_id,
+        "username": device.username,
+        "name": device.name,
+        "created_at": iso(device.created_at),
+        "last_seen_at": iso(device.last_seen_at),
+        "revoked_at": _iso_or_none(device.revoked_at),
+        "waiting_changes": device.waiting_changes,
+        "oldest_waiting_at": _iso_or_none(device.oldest_waiting_at),
+        "waiting_reported_at": _iso_or_none(device.waiting_reported_at),
+    }
 
 
-def manageable(conn: sqlite3.Connection, actor: Actor) -> list[dict[str, Any]]:
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else iso(moment)
+
+
+def manageable(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     if actor.role == "admin":
-        rows = conn.execute(f"{_SELECT} ORDER BY u.username, d.created_at")
+        found = uow.devices.all_devices()
     elif actor.role == "coordinator":
-        rows = conn.execute(
-            f"{_SELECT} WHERE d.user_id = ? OR d.user_id IN ({_TEAM_USERS})"
-            " ORDER BY u.username, d.created_at",
-            (actor.user_id, actor.user_id),
-        )
+        found = uow.devices.devices_of_user_and_team_mates(actor.user_id)
     else:
-        rows = conn.execute(
-            f"{_SELECT} WHERE d.user_id = ? ORDER BY d.created_at", (actor.user_id,)
-        )
-    return [dict(row) for row in rows]
+        found = uow.devices.devices_of(actor.user_id)
+    return [_listing(device) for device in found]
 
 
-def report_waiting(conn: sqlite3.Connection, client_id: str, waiting: int,
-                   oldest_at: str | None, now: str) -> None:
+def report_waiting(uow: UnitOfWork, client_id: str, waiting: int,
+                   oldest_at: datetime | None) -> None:
     """Store what the signed-in device says it has not sent yet (its outbox)."""
-    conn.execute(
-        "UPDATE devices SET waiting_changes = ?, oldest_waiting_at = ?,"
-        " waiting_reported_at = ? WHERE client_id = ?",
-        (waiting, oldest_at if waiting else None, now, client_id),
-    )
+    uow.devices.report_waiting(client_id, waiting, oldest_at)
 
 
-def download_size(conn: sqlite3.Connection, patient_ids: frozenset[str]) -> int:
+def download_size(uow: UnitOfWork, patient_ids: frozenset[str]) -> int:
     """About how many records a first sync of these patients brings (live records; a
     role that sees fewer of each patient's records gets fewer): for its progress line."""
-    row = conn.execute(
-        "SELECT count(*) FROM records WHERE deleted = 0"
-        " AND patient_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(sorted(patient_ids)),),
-    ).fetchone()
-    return int(row[0])
+    return uow.devices.first_sync_size(patient_ids)
 
 
-def may_revoke(conn: sqlite3.Connection, actor: Actor, client_id: str) -> bool:
-    return any(d["client_id"] == client_id for d in manageable(conn, actor))
+def may_revoke(uow: UnitOfWork, actor: Actor, client_id: str) -> bool:
+    return any(d["client_id"] == client_id for d in manageable(uow, actor))
 
 
 # -- the device secret (encryption at rest in the PWA, docs/security.md) ---------------
 
 
-def release_secret(conn: sqlite3.Connection, actor: Actor, client_id: str) -> bytes | None:
+def release_secret(uow: UnitOfWork, actor: Actor, client_id: str) -> bytes | None:
     """The calling device's own secret, made on first request; None for any other device.
 
     The caller is already a signed-in, unrevoked device (a revoked one answers 401 before
-    this runs) and revocation deletes the secret (migration 0009's trigger), so a secret
-    is never made again for a revoked client_id. Call inside a write transaction.
+    this runs) and revocation destroys the secret (storage.devices), so a secret is never
+    made again for a revoked client_id. Call inside a write unit of work.
     """
     if client_id != actor.client_id:
         return None
-    now = iso(utcnow())
-    row = conn.execute(
-        "SELECT secret FROM device_secrets WHERE client_id = ?", (client_id,)
-    ).fetchone()
-    if row is None:
+    secret = uow.devices.secret_of(client_id)
+    if secret is None:
         secret = secrets.token_bytes(32)
-        conn.execute(
-            "INSERT INTO device_secrets (client_id, secret, created_at, released_at)"
-            " VALUES (?, ?, ?, ?)",
-            (client_id, secret, now, now),
-        )
+        uow.devices.create_secret(client_id, secret)
         return secret
-    conn.execute(
-        "UPDATE device_secrets SET released_at = ? WHERE client_id = ?", (now, client_id)
-    )
-    return bytes(row["secret"])
+    uow.devices.mark_secret_released(client_id)
+    return secret
 
 
 def lock_policy(config: Mapping[str, Any], role: str) -> dict[str, float]:

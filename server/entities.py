@@ -49,7 +49,7 @@ def check_nhs_number_unique(ctx: Any, change: Any) -> None:
     number = change.data.get("nhs_number")
     if change.deleted or not number or "nhs_number" not in change.changed_fields:
         return
-    if access.nhs_number_taken(ctx.store.conn, number, exclude_id=change.id):
+    if access.nhs_number_taken(ctx.store.unit, number, exclude_id=change.id):
         raise ValidationFailed({"nhs_number": [record_schemas.MSG["nhs_taken"]]})
 
 
@@ -57,7 +57,7 @@ def check_carer_link_allowed(ctx: Any, change: Any) -> None:
     """No carer link may be active while the patient objects to sharing (SPEC §1)."""
     if change.deleted or not change.data.get("active"):
         return
-    patient = access.patient_data(ctx.store.conn, change.patient_id)
+    patient = access.patient_data(ctx.store.unit, change.patient_id)
     if patient and patient.get("sharing_objection"):
         raise ValidationFailed({"active": ["The patient objects to sharing with carers."]})
 
@@ -65,7 +65,7 @@ def check_carer_link_allowed(ctx: Any, change: Any) -> None:
 def audit_change(ctx: Any, change: Any) -> None:
     """One audit row per written version, attributed to whoever caused it."""
     audit.record(
-        ctx.store.conn,
+        ctx.store.unit,
         change.origin,
         change.op,
         entity=change.entity,
@@ -79,7 +79,7 @@ def audit_change(ctx: Any, change: Any) -> None:
 def audit_unchanged(ctx: Any, change: Any) -> None:
     """An edit that matched the stored values: written nothing, but asked — audited."""
     audit.record(
-        ctx.store.conn,
+        ctx.store.unit,
         change.origin,
         "update_unchanged",
         entity=change.entity,

@@ -14,16 +14,15 @@ inside the write transaction of the change that fired them. Invariants:
   scores (a second fall while the first is open is an occurrence of it) and the visit
   or goal for visit and goal rules. An acknowledged or resolved escalation is left as
   it is and a new event opens a new one (SPEC §2: status only moves forward);
-- nothing is sent here: notices are rows in ``escalation_notifications`` written in the
-  same transaction, and sent after it commits (``server/escalation_jobs.py``). Rows made
-  during a web request are listed in ``flask.g`` so the request sends them as soon as
-  its response is out; the scheduler sends whatever is left.
+- nothing is sent here: notices are queued (``uow.notifications``) in the same unit of
+  work, and sent after it commits (``server/notifications/escalation_notices.py``). The
+  hooks reach that unit as ``ctx.store.unit`` and register the first notice there
+  (``uow.on_commit``): a web request sends it as soon as its response is out, never if
+  the unit rolled back; the scheduler sends whatever is left.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,11 +30,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_app_context, has_request_context
+from flask import current_app, has_app_context
 
-from server import access
 from server.clock import iso
 from server.config import DEFAULTS
+from server.notifications import prompt
+from storage import UnitOfWork
+from storage.care_records import OpenEscalation
+from storage.notifications import ScheduledNotice
 from sync import Mutation, MutationResult
 from sync.store import Store
 
@@ -48,8 +50,6 @@ PER_PATIENT_RULES = frozenset(
     {"fall_reported", "falls_risk_high", "falls_risk_intermediate", "activation_low"}
 )
 ENDED_VISIT = frozenset({"completed", "no_access"})
-# Where a request lists the notices it made, for sending after its response.
-PROMPT_NOTICES = "escalation_notices"
 # Times in reasons, and the calendar days of goal logs, are the service's local time.
 SERVICE_ZONE = ZoneInfo("Europe/London")
 REPORTERS = frozenset({"patient", "carer", "nurse", "coordinator"})
@@ -132,19 +132,25 @@ class Finding:
     source_id: str
 
 
-def find_open(conn: sqlite3.Connection, finding: Finding) -> tuple[str, dict[str, Any]] | None:
+def unit_of(store: Store) -> UnitOfWork:
+    """The unit of work the engine's transaction belongs to (storage binds every one)."""
+    unit: UnitOfWork | None = store.unit
+    if unit is None:
+        raise RuntimeError("escalation rules need a store bound to a unit of work")
+    return unit
+
+
+def live_data(store: Store, entity: str, record_id: str) -> dict[str, Any] | None:
+    """A live record's fields (no scope check), through the engine's store."""
+    found = store.get_record(entity, record_id)
+    return found.data if found is not None and not found.deleted else None
+
+
+def find_open(uow: UnitOfWork, finding: Finding) -> OpenEscalation | None:
     """The open escalation this finding repeats, if there is one."""
-    sql = (
-        "SELECT id, data FROM records WHERE entity = 'escalation' AND deleted = 0"
-        " AND patient_id = ? AND json_extract(data, '$.rule') = ?"
-        " AND json_extract(data, '$.status') = 'open'"
-    )
-    params: list[Any] = [finding.patient_id, finding.rule]
-    if finding.rule not in PER_PATIENT_RULES:
-        sql += " AND json_extract(data, '$.source_id') = ?"
-        params.append(finding.source_id)
-    row = conn.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
-    return (row[0], json.loads(row[1])) if row else None
+    per_patient = finding.rule in PER_PATIENT_RULES
+    return uow.care_records.open_escalation(finding.patient_id, finding.rule,
+                                            None if per_patient else finding.source_id)
 
 
 def raise_escalation(writer: Writer, finding: Finding, now: datetime,
@@ -153,11 +159,11 @@ def raise_escalation(writer: Writer, finding: Finding, now: datetime,
 
     None when the patient is no longer a live record (nobody could act on it).
     """
-    conn = writer.store.conn
-    patient = access.patient_data(conn, finding.patient_id)
+    uow = unit_of(writer.store)
+    patient = live_data(writer.store, "patient", finding.patient_id)
     if patient is None:
         return None
-    found = find_open(conn, finding)
+    found = find_open(uow, finding)
     if found is None:
         escalation_id = str(uuid.uuid4())
         writer.apply(Mutation("escalation", escalation_id, "create", {
@@ -168,9 +174,9 @@ def raise_escalation(writer: Writer, finding: Finding, now: datetime,
             "acknowledged_by": None, "acknowledged_at": None,
             "resolved_by": None, "resolved_at": None, "resolution_note": None,
         }, base_version=None))
-        schedule_notices(conn, escalation_id, "opened", finding.severity, now, settings)
+        schedule_notices(uow, escalation_id, "opened", finding.severity, now, settings)
         return escalation_id
-    escalation_id, data = found
+    escalation_id, data = found.id, found.data
     fields: dict[str, Any] = {"occurrences": int(data.get("occurrences") or 1) + 1}
     raised = RANK[finding.severity] > RANK.get(data.get("severity", "routine"), 0)
     if raised:
@@ -178,46 +184,31 @@ def raise_escalation(writer: Writer, finding: Finding, now: datetime,
         fields.update(severity=finding.severity, reason=finding.reason)
     writer.apply(Mutation("escalation", escalation_id, "update", fields, base_version=None))
     if raised:
-        cancel_notices(conn, escalation_id, now)
+        cancel_notices(uow, escalation_id, now)
         # Nobody told yet (e.g. two reports in one sync batch): it is still news.
-        kind = "severity_raised" if _notice_sent(conn, escalation_id) else "opened"
-        schedule_notices(conn, escalation_id, kind, finding.severity, now, settings)
+        told = uow.notifications.escalation_notified_before(escalation_id)
+        schedule_notices(uow, escalation_id, "severity_raised" if told else "opened",
+                         finding.severity, now, settings)
     return escalation_id
 
 
 # -- the notification schedule -----------------------------------------------------------
 
 
-def schedule_notices(conn: sqlite3.Connection, escalation_id: str, kind: str,
-                     severity: str, now: datetime, settings: Settings) -> None:
-    """A notice due now, and the re-notifications that follow while unacknowledged."""
-    rows = [(str(uuid.uuid4()), kind, now)]
-    rows += [(str(uuid.uuid4()), "renotify", now + delay)
-             for delay in settings.renotify_after(severity)]
-    conn.executemany(
-        "INSERT INTO escalation_notifications (id, escalation_id, kind, severity, due_at,"
-        " status, created_at) VALUES (?,?,?,?,?,'due',?)",
-        [(row_id, escalation_id, row_kind, severity, iso(due), iso(now))
-         for row_id, row_kind, due in rows],
-    )
-    if has_request_context():
-        g.setdefault(PROMPT_NOTICES, []).append(rows[0][0])
+def schedule_notices(uow: UnitOfWork, escalation_id: str, kind: str, severity: str,
+                     now: datetime, settings: Settings) -> None:
+    """A notice due now, and the re-notifications that follow while unacknowledged; the
+    first goes out once ``uow`` has committed (after a web request's response)."""
+    notices = [ScheduledNotice(kind, now)]
+    notices += [ScheduledNotice("renotify", now + delay)
+                for delay in settings.renotify_after(severity)]
+    ids = uow.notifications.schedule_escalation_notices(escalation_id, severity, notices, now)
+    uow.on_commit(prompt.after_response(ids[:1]))
 
 
-def _notice_sent(conn: sqlite3.Connection, escalation_id: str) -> bool:
-    return conn.execute(
-        "SELECT 1 FROM escalation_notifications WHERE escalation_id = ?"
-        " AND status NOT IN ('due', 'cancelled') LIMIT 1", (escalation_id,),
-    ).fetchone() is not None
-
-
-def cancel_notices(conn: sqlite3.Connection, escalation_id: str, now: datetime) -> int:
+def cancel_notices(uow: UnitOfWork, escalation_id: str, now: datetime) -> int:
     """Drop the notices not yet sent (acknowledged, resolved, or superseded)."""
-    return conn.execute(
-        "UPDATE escalation_notifications SET status = 'cancelled', finished_at = ?"
-        " WHERE escalation_id = ? AND status = 'due'",
-        (iso(now), escalation_id),
-    ).rowcount
+    return uow.notifications.cancel_escalation_notices(escalation_id, now)
 
 
 # -- the rules fired on apply ------------------------------------------------------------
@@ -277,17 +268,10 @@ def on_falls_assessment(ctx: Any, change: Any) -> None:
               "recommended.")
 
 
-def previous_activation_level(conn: sqlite3.Connection, change: Any) -> int | None:
+def previous_activation_level(uow: UnitOfWork, change: Any) -> int | None:
     """The level of the patient's latest non-voided score assessed before this one."""
-    row = conn.execute(
-        "SELECT json_extract(data, '$.level') FROM records"
-        " WHERE entity = 'activation_score' AND patient_id = ? AND deleted = 0 AND id != ?"
-        " AND coalesce(json_extract(data, '$.entered_in_error'), 0) = 0"
-        " AND json_extract(data, '$.assessed_at') <= ?"
-        " ORDER BY json_extract(data, '$.assessed_at') DESC, seq DESC LIMIT 1",
-        (change.patient_id, change.id, change.data.get("assessed_at")),
-    ).fetchone()
-    return int(row[0]) if row and row[0] is not None else None
+    return uow.care_records.previous_activation_level(change.patient_id, change.id,
+                                                      change.data.get("assessed_at"))
 
 
 def on_activation_score(ctx: Any, change: Any) -> None:
@@ -296,7 +280,7 @@ def on_activation_score(ctx: Any, change: Any) -> None:
         return
     settings = current_settings()
     level = int(change.data["level"])
-    before = previous_activation_level(ctx.store.conn, change)
+    before = previous_activation_level(unit_of(ctx.store), change)
     score = change.data.get("score")
     if level <= settings.activation_low_level:
         reason = f"Patient activation level {level} (score {score})."
@@ -352,7 +336,7 @@ def on_escalation(ctx: Any, change: Any) -> None:
     """Acknowledged or resolved: no more notices for it."""
     before = change.previous or {}
     if before.get("status") == "open" and change.data.get("status") != "open":
-        cancel_notices(ctx.store.conn, change.id, _when(change))
+        cancel_notices(unit_of(ctx.store), change.id, _when(change))
 
 
 # entity -> after_apply hooks; server/entities.py adds them to the registry.

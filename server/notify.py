@@ -11,10 +11,12 @@ Invariants:
   subscription kept (the fault is ours or transient, not the browser's);
 - logs carry the push service's host and the HTTP status only — never an endpoint (a
   capability URL), a user or a patient;
-- every notification sent to a subscription leaves one ``push_deliveries`` row.
+- every notification sent to a subscription leaves one delivery-log row (written by
+  ``server/notifications/delivery.py``, not here).
 
-``Pusher`` does the network part and never touches the database, so it can fan out on
-a thread pool; ``deliver`` runs it and writes the outcomes in batched transactions.
+This module is the Web Push sender only: it never touches the database, so it can fan
+out on a thread pool. ``server/notifications/`` claims what is due, sends it with a
+``Pusher`` and records the outcomes.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ import hashlib
 import json
 import logging
 import re
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,8 +42,6 @@ from pywebpush import WebPushException, webpush
 from requests.adapters import HTTPAdapter
 
 from server import vapid
-from server.clock import iso
-from server.db import write_transaction
 
 log = logging.getLogger("doorstep.notify")
 
@@ -367,92 +366,3 @@ def send(
 ) -> Outcome:
     """Send one Web Push message with ``pusher`` (see :meth:`Pusher.send`)."""
     return pusher.send(subscription, payload, ttl=ttl, urgency=urgency, topic=topic)
-
-
-# -- the database side --------------------------------------------------------------
-
-WRITE_BATCH = 500
-
-
-def subscriptions_for_users(
-    conn: sqlite3.Connection, user_ids: Iterable[str]
-) -> list[Subscription]:
-    """Live subscriptions of active users on devices that are not revoked."""
-    ids = sorted(set(user_ids))
-    found: list[Subscription] = []
-    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            "SELECT s.id, s.endpoint, s.p256dh, s.auth, s.user_id FROM push_subscriptions s"
-            " JOIN users u ON u.id = s.user_id AND u.active = 1"
-            " JOIN devices d ON d.client_id = s.client_id AND d.revoked_at IS NULL"
-            f" WHERE s.user_id IN ({marks}) ORDER BY s.user_id, s.created_at",
-            chunk,
-        ).fetchall()
-        found.extend(Subscription(r["id"], r["endpoint"], r["p256dh"], r["auth"], r["user_id"])
-                     for r in rows)
-    return found
-
-
-def record_outcomes(conn: sqlite3.Connection, results: Sequence[tuple[PushJob, Outcome]]) -> None:
-    """One transaction: delivery log rows, subscription health, gone subscriptions deleted."""
-    if not results:
-        return
-    with write_transaction(conn):
-        conn.executemany(
-            "INSERT INTO push_deliveries (notification_type, notification_id, subscription_id,"
-            " user_id, status, http_status, attempts, error, started_at, finished_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(job.notification_type, job.notification_id, out.subscription_id,
-              job.subscription.user_id, out.status, out.http_status, out.attempts, out.error,
-              iso(out.started_at), iso(out.finished_at)) for job, out in results],
-        )
-        conn.executemany(
-            "UPDATE push_subscriptions SET last_attempt_at = ?, last_http_status = ?,"
-            " last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END WHERE id = ?",
-            [(iso(out.finished_at), out.http_status, out.delivered, iso(out.finished_at),
-              out.subscription_id) for _, out in results if out.status != GONE],
-        )
-        # Match the endpoint too: a row re-subscribed meanwhile keeps its id but is alive.
-        conn.executemany(
-            "DELETE FROM push_subscriptions WHERE id = ? AND endpoint = ?",
-            [(out.subscription_id, job.subscription.endpoint)
-             for job, out in results if out.status == GONE],
-        )
-
-
-def deliver(
-    conn: sqlite3.Connection, pusher: Pusher, jobs: Sequence[PushJob]
-) -> list[tuple[PushJob, Outcome]]:
-    """Send every job on the pool and log the outcomes in batched transactions."""
-    results: list[tuple[PushJob, Outcome]] = []
-    batch: list[tuple[PushJob, Outcome]] = []
-    for pair in pusher.send_many(jobs):
-        results.append(pair)
-        batch.append(pair)
-        if len(batch) >= WRITE_BATCH:
-            record_outcomes(conn, batch)
-            batch = []
-    record_outcomes(conn, batch)
-    return results
-
-
-def notify_users(
-    conn: sqlite3.Connection,
-    pusher: Pusher,
-    user_ids: Iterable[str],
-    payload: Mapping[str, Any],
-    *,
-    notification_type: str,
-    ttl: int,
-    urgency: str = "normal",
-    topic: str | None = None,
-) -> list[tuple[PushJob, Outcome]]:
-    """Send one payload to every live subscription of these users (e.g. an escalation)."""
-    check_payload(payload)
-    jobs = [
-        PushJob(notification_type, str(payload["id"]), sub, payload, ttl, urgency, topic)
-        for sub in subscriptions_for_users(conn, user_ids)
-    ]
-    return deliver(conn, pusher, jobs)

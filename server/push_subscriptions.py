@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sqlite3
-import uuid
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from server.clock import iso
+from storage import UnitOfWork
 from sync.registry import Actor
 
 MAX_ENDPOINT_LENGTH = 2048
 LOOPBACK = "127.0.0.1"
-COLUMNS = "id, user_id, client_id, endpoint, created_at, updated_at, last_http_status"
 
 
 class SubscriptionInvalid(ValueError):
@@ -91,54 +89,18 @@ def check_subscription(endpoint: str, p256dh: str, auth: str, config: Mapping[st
         raise SubscriptionInvalid(errors)
 
 
-def save_subscription(
-    conn: sqlite3.Connection,
-    actor: Actor,
-    endpoint: str,
-    p256dh: str,
-    auth: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """Create or update the device's subscription; call inside a write transaction."""
-    stamp = iso(now)
-    # The device's previous endpoint is dead once it subscribes anew.
-    conn.execute(
-        "DELETE FROM push_subscriptions WHERE client_id = ? AND endpoint != ?",
-        (actor.client_id, endpoint),
-    )
-    existing = conn.execute(
-        "SELECT id FROM push_subscriptions WHERE endpoint = ?", (endpoint,)
-    ).fetchone()
-    if existing is not None:
-        sub_id = existing["id"]
-        conn.execute(
-            "UPDATE push_subscriptions SET user_id = ?, client_id = ?, p256dh = ?, auth = ?,"
-            " updated_at = ? WHERE id = ?",
-            (actor.user_id, actor.client_id, p256dh, auth, stamp, sub_id),
-        )
-    else:
-        sub_id = str(uuid.uuid4())
-        conn.execute(
-            "INSERT INTO push_subscriptions (id, user_id, client_id, endpoint, p256dh, auth,"
-            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-            (sub_id, actor.user_id, actor.client_id, endpoint, p256dh, auth, stamp, stamp),
-        )
-    row = conn.execute(f"SELECT {COLUMNS} FROM push_subscriptions WHERE id = ?",
-                       (sub_id,)).fetchone()
-    return dict(row)
+def save_subscription(uow: UnitOfWork, actor: Actor, endpoint: str, p256dh: str, auth: str,
+                      now: datetime) -> dict[str, Any]:
+    """Create or update the device's subscription, in the caller's write unit of work."""
+    saved = uow.push_subscriptions.save_subscription(actor.user_id, actor.client_id, endpoint,
+                                                     p256dh, auth, now)
+    return asdict(saved)
 
 
-def own_subscriptions(conn: sqlite3.Connection, user_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM push_subscriptions WHERE user_id = ? ORDER BY created_at",
-        (user_id,),
-    )
-    return [dict(r) for r in rows]
+def own_subscriptions(uow: UnitOfWork, user_id: str) -> list[dict[str, Any]]:
+    return [asdict(sub) for sub in uow.push_subscriptions.subscriptions_of_user(user_id)]
 
 
-def delete_own_subscription(conn: sqlite3.Connection, user_id: str, sub_id: str) -> bool:
+def delete_own_subscription(uow: UnitOfWork, user_id: str, sub_id: str) -> bool:
     """True if it was the user's and is now gone; False if not theirs (answer 404)."""
-    cursor = conn.execute(
-        "DELETE FROM push_subscriptions WHERE id = ? AND user_id = ?", (sub_id, user_id)
-    )
-    return cursor.rowcount == 1
+    return uow.push_subscriptions.delete_subscription_of_user(user_id, sub_id)

@@ -12,12 +12,9 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from server.clock import utcnow
-from server.database import unit_of
-from server.db import get_db
 from server.entities import build_registry
 from storage import UnitOfWork
-from sync import SYSTEM, Mutation, SqliteStore, apply_mutation
+from sync import SYSTEM, Mutation, apply_mutation
 from sync.registry import Actor, Registry
 
 
@@ -32,13 +29,6 @@ def registry() -> Registry:
     return found
 
 
-def store(conn: Any = None) -> SqliteStore:
-    """TRANSITION (issue 11): a store over a raw connection, for the modules other
-    helpers still convert (api/devices, api/escalations, escalation_jobs). Remove once
-    none calls it: use ``database.sync_store()`` or ``uow.store``."""
-    return SqliteStore(conn if conn is not None else get_db(), clock=utcnow)
-
-
 def write_as_system(
     uow: UnitOfWork, origin: Actor, entity: str, fields: dict[str, Any],
     record_id: str | None = None, op: str = "create",
@@ -46,7 +36,7 @@ def write_as_system(
     """A server-made change (enrolment's carer link, demo data) in the caller's unit."""
     record_id = record_id or str(uuid.uuid4())
     apply_mutation(
-        unit_of(uow).store, registry(), SYSTEM,
+        uow.store, registry(), SYSTEM,
         Mutation(entity=entity, id=record_id, op=op, fields=fields, base_version=None),
         origin=origin,
     )

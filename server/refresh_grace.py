@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from datetime import datetime, timedelta
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from storage import UnitOfWork
+from storage.sessions import Token
 
 _INFO = b"doorstep refresh grace v1"
 _NONCE_BYTES = 12
@@ -55,19 +56,13 @@ def unseal(sealed: bytes, rotated_token: str, client_id: str) -> dict[str, str] 
 
 
 def remember_successor(
-    conn: sqlite3.Connection, rotated_token: str, rotated_hash: str, client_id: str,
+    uow: UnitOfWork, rotated_token: str, rotated_hash: str, client_id: str,
     access_token: str, refresh_token: str, refresh_hash: str,
 ) -> None:
     """Keep the seal on the rotated token's row; clear the device's older seals."""
-    conn.execute(
-        "UPDATE tokens SET successor_sealed = NULL WHERE client_id = ?"
-        " AND successor_sealed IS NOT NULL",
-        (client_id,),
-    )
-    conn.execute(
-        "UPDATE tokens SET successor_hash = ?, successor_sealed = ? WHERE token_hash = ?",
-        (refresh_hash, seal(rotated_token, client_id, access_token, refresh_token),
-         rotated_hash),
+    uow.sessions.remember_successor(
+        client_id=client_id, rotated_hash=rotated_hash, successor_hash=refresh_hash,
+        sealed=seal(rotated_token, client_id, access_token, refresh_token),
     )
 
 
@@ -76,22 +71,22 @@ class SessionEnded(Exception):
 
 
 def grace_replay(
-    conn: sqlite3.Connection, row: Any, presented: str, now: datetime, grace_seconds: float
+    uow: UnitOfWork, rotated: Token, presented: str, now: datetime, grace_seconds: float
 ) -> dict[str, str] | None:
-    """The pair answered when ``row`` (a rotated refresh token) rotated, if this retry
+    """The pair answered when ``rotated`` (a rotated refresh token) rotated, if this retry
     is within the window and that pair is still unused; None means "not a retry".
 
     Raises ``SessionEnded`` when the new pair was logged out since.
     """
-    if row["successor_sealed"] is None or row["dead_at"] is None:
+    if rotated.successor_sealed is None or rotated.dead_at is None:
         return None
-    if datetime.fromisoformat(row["dead_at"]) + timedelta(seconds=grace_seconds) <= now:
+    if rotated.dead_at + timedelta(seconds=grace_seconds) <= now:
         return None
-    successor = conn.execute(
-        "SELECT dead_reason FROM tokens WHERE token_hash = ?", (row["successor_hash"],)
-    ).fetchone()
-    if successor is None or successor["dead_reason"] == "rotated":
+    successor = (
+        uow.sessions.token(rotated.successor_hash) if rotated.successor_hash else None
+    )
+    if successor is None or successor.dead_reason == "rotated":
         return None  # the new pair was used since: this is an older token after all
-    if successor["dead_reason"] is not None:
+    if successor.dead_reason is not None:
         raise SessionEnded()
-    return unseal(row["successor_sealed"], presented, row["client_id"])
+    return unseal(rotated.successor_sealed, presented, rotated.client_id)

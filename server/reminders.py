@@ -5,10 +5,10 @@ Invariants:
   a wall time that does not exist because the clocks went forward fires at the same
   offset after the gap (01:30 on 29 March 2026 in London fires at 02:30 BST); a wall
   time that happens twice because the clocks went back fires once, at the first (BST);
-- at most one occurrence per reminder per local date: the UNIQUE (reminder_id,
-  local_date) row in ``reminder_occurrences`` is the claim, taken with INSERT … ON
-  CONFLICT DO NOTHING inside ``BEGIN IMMEDIATE``; only the scheduler whose INSERT made
-  the row sends, so two scheduler processes never both send one;
+- at most one occurrence per reminder per local date: recording the occurrence is the
+  claim (``uow.notifications.claim_reminder_occurrence``, in a write unit of work); only
+  the scheduler whose write made the row sends, so two scheduler processes never both
+  send one;
 - an occurrence found more than REMINDER_MISSED_AFTER_MINUTES late is recorded
   ``missed`` and not sent; one whose goal already has a non-voided ``done`` log for that
   local date is recorded ``skipped``; inactive or deleted reminders (or reminders of a
@@ -20,27 +20,28 @@ Invariants:
 - the payload is ``{type: "reminder", title, body, url: "/goals", id: <occurrence id>}``:
   the patient's own words, nothing added.
 
-Every function takes ``now`` (an aware UTC datetime), so tests control the clock.
+Sending is the notification pipeline (``server/notifications/pipeline.py``) with
+:class:`ReminderDelivery` as its policy. Every function takes ``now`` (an aware UTC
+datetime), so tests control the clock.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from server.clock import iso
-from server.db import write_transaction
-from server.notify import Pusher, PushJob, deliver, subscriptions_for_users, topic_for
+from server.notifications.pipeline import Message, PassReport, Tally, run_pass
+from server.notify import Pusher, topic_for
+from storage import Storage, UnitOfWork
+from storage.notifications import FinishedNotice, ReminderOccurrence
 
 log = logging.getLogger("doorstep.reminders")
 
@@ -145,23 +146,17 @@ def occurrences_between(
         day += timedelta(days=1)
 
 
-# -- the database side --------------------------------------------------------------
+# -- sending: the reminder delivery policy ------------------------------------------------
 
 
 @dataclass
-class TickReport:
+class TickReport(PassReport):
     """What one pass over the due reminders did."""
 
-    claimed: int = 0
-    sent: int = 0
-    failed: int = 0
     no_subscribers: int = 0
     missed: int = 0
     skipped: int = 0
     abandoned: int = 0
-    deliveries: int = 0
-    delivered: int = 0
-    sent_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -183,132 +178,25 @@ class ReminderSettings:
         )
 
 
-def load_reminders(conn: sqlite3.Connection, default_zone: str = DEFAULT_TIMEZONE
+def load_reminders(uow: UnitOfWork, default_zone: str = DEFAULT_TIMEZONE
                    ) -> list[tuple[Reminder, bool]]:
     """Active, live reminders of live patients, each with the patient's sharing objection."""
-    rows = conn.execute(
-        "SELECT r.id, r.data, json_extract(p.data, '$.sharing_objection') AS objection"
-        " FROM records r JOIN records p"
-        "   ON p.entity = 'patient' AND p.id = r.patient_id AND p.deleted = 0"
-        " WHERE r.entity = 'reminder' AND r.deleted = 0"
-    ).fetchall()
     found, bad = [], 0
-    for row in rows:
+    for record in uow.care_records.active_reminders():
         try:
-            reminder = Reminder.from_record(row["id"], json.loads(row["data"]), default_zone)
+            reminder = Reminder.from_record(record.id, record.data, default_zone)
         except (BadReminder, ValueError):
             bad += 1
             continue
         if reminder.active:
-            found.append((reminder, bool(row["objection"])))
+            found.append((reminder, record.sharing_objection))
     if bad:
         log.warning("%d reminder(s) have a schedule that cannot be read; they do not fire", bad)
     return found
 
 
-def goal_done_on(conn: sqlite3.Connection, patient_id: str, goal_id: str, local_date: date) -> bool:
-    """A non-voided goal_log with done=true for this goal on this local date exists."""
-    row = conn.execute(
-        "SELECT 1 FROM records WHERE entity = 'goal_log' AND deleted = 0 AND patient_id = ?"
-        " AND json_extract(data, '$.goal_id') = ? AND json_extract(data, '$.date') = ?"
-        " AND json_extract(data, '$.done') = 1"
-        " AND coalesce(json_extract(data, '$.entered_in_error'), 0) = 0 LIMIT 1",
-        (patient_id, goal_id, local_date.isoformat()),
-    ).fetchone()
-    return row is not None
-
-
-def eligible_recipients(conn: sqlite3.Connection, reminder: Reminder, objection: bool) -> list[str]:
-    """The reminder's recipients who may still receive it (see module invariants)."""
-    allowed = []
-    for user_id in dict.fromkeys(reminder.recipient_ids):
-        user = conn.execute(
-            "SELECT role, patient_id FROM users WHERE id = ? AND active = 1", (user_id,)
-        ).fetchone()
-        if user is None:
-            continue
-        if user["role"] == "patient" and user["patient_id"] == reminder.patient_id:
-            allowed.append(user_id)
-        elif user["role"] == "carer" and not objection and _carer_linked(
-            conn, reminder.patient_id, user_id
-        ):
-            allowed.append(user_id)
-    return allowed
-
-
-def _carer_linked(conn: sqlite3.Connection, patient_id: str, carer_id: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM records WHERE entity = 'carer_link' AND deleted = 0 AND patient_id = ?"
-        " AND json_extract(data, '$.carer_user_id') = ? AND json_extract(data, '$.active') = 1"
-        " LIMIT 1",
-        (patient_id, carer_id),
-    ).fetchone()
-    return row is not None
-
-
 def default_instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def claim_due(
-    conn: sqlite3.Connection,
-    now: datetime,
-    settings: ReminderSettings,
-    instance: str,
-    report: TickReport,
-) -> list[tuple[Occurrence, bool]]:
-    """Claim every due, unclaimed occurrence; record missed/skipped ones; return ours to send.
-
-    Each returned occurrence comes with the patient's sharing objection flag.
-    """
-    candidates = [
-        (occ, objection)
-        for reminder, objection in load_reminders(conn, settings.default_zone)
-        for occ in occurrences_between(reminder, now - settings.lookback, now)
-    ]
-    if not candidates:
-        return []
-    oldest = min(occ.local_date for occ, _ in candidates).isoformat()
-    seen = {
-        (row[0], row[1])
-        for row in conn.execute(
-            "SELECT reminder_id, local_date FROM reminder_occurrences WHERE local_date >= ?",
-            (oldest,),
-        )
-    }
-    fresh = [(o, obj) for o, obj in candidates
-             if (o.reminder.id, o.local_date.isoformat()) not in seen]
-    mine: list[tuple[Occurrence, bool]] = []
-    if not fresh:
-        return mine
-    stamp = iso(now)
-    with write_transaction(conn):
-        for occ, objection in fresh:
-            if now - occ.due_at > settings.missed_after:
-                status = "missed"
-            elif occ.reminder.goal_id and goal_done_on(
-                conn, occ.reminder.patient_id, occ.reminder.goal_id, occ.local_date
-            ):
-                status = "skipped"
-            else:
-                status = "claimed"
-            cursor = conn.execute(
-                "INSERT INTO reminder_occurrences (id, reminder_id, local_date, due_at, status,"
-                " claimed_by, claimed_at, finished_at) VALUES (?,?,?,?,?,?,?,?)"
-                " ON CONFLICT DO NOTHING",
-                (occ.id, occ.reminder.id, occ.local_date.isoformat(), iso(occ.due_at), status,
-                 instance, stamp, None if status == "claimed" else stamp),
-            )
-            if cursor.rowcount != 1:
-                continue  # another scheduler got there first
-            if status == "claimed":
-                report.claimed += 1
-                mine.append((occ, objection))
-            elif status == "missed":
-                report.missed += 1
-            else:
-                report.skipped += 1
-    return mine
 
 
 def reminder_payload(occ: Occurrence) -> dict[str, str]:
@@ -316,71 +204,98 @@ def reminder_payload(occ: Occurrence) -> dict[str, str]:
             "url": "/goals", "id": occ.id}
 
 
-def send_claimed(
-    conn: sqlite3.Connection,
-    pusher: Pusher,
-    claimed: Iterable[tuple[Occurrence, bool]],
-    now: datetime,
-    settings: ReminderSettings,
-    report: TickReport,
-) -> None:
-    """Fan every claimed occurrence out to its recipients' subscriptions; close the claims."""
-    claimed = list(claimed)
-    recipients = {occ.id: eligible_recipients(conn, occ.reminder, objection)
-                  for occ, objection in claimed}
-    subscriptions: dict[str, list[Any]] = {}
-    for sub in subscriptions_for_users(conn, {u for ids in recipients.values() for u in ids}):
-        subscriptions.setdefault(sub.user_id or "", []).append(sub)
-    jobs = [
-        PushJob("reminder", occ.id, sub, reminder_payload(occ), settings.ttl, "normal",
-                topic_for("reminder", occ.reminder.id))
-        for occ, _ in claimed
-        for user_id in recipients[occ.id]
-        for sub in subscriptions.get(user_id, [])
-    ]
-    tally: dict[str, list[int]] = {occ.id: [0, 0] for occ, _ in claimed}
-    for job, outcome in deliver(conn, pusher, jobs):
-        counts = tally[job.notification_id]
-        counts[0] += 1
-        counts[1] += outcome.delivered
-    report.deliveries += sum(c[0] for c in tally.values())
-    report.delivered += sum(c[1] for c in tally.values())
-    rows = []
-    for occ_id, (tried, delivered) in tally.items():
-        status = "sent" if delivered else ("failed" if tried else "no_subscribers")
-        setattr(report, status, getattr(report, status) + 1)
-        if status == "sent":
-            report.sent_ids.append(occ_id)
-        rows.append((status, iso(now), tried, delivered, occ_id))
-    with write_transaction(conn):
-        conn.executemany(
-            "UPDATE reminder_occurrences SET status = ?, finished_at = ?, subscriptions = ?,"
-            " delivered = ? WHERE id = ? AND status = 'claimed'",
-            rows,
-        )
+@dataclass
+class ReminderDelivery:
+    """Reminders as a delivery policy: at most once, to whoever may still receive them.
+
+    ``claim`` records every due occurrence not yet recorded (missed, skipped, or claimed
+    to send); a send that reached nobody is ``failed`` (or ``no_subscribers``) and never
+    retried: a duplicate medication reminder is a worse harm than a lost one.
+    """
+
+    settings: ReminderSettings
+    report: TickReport
+    notification_type: str = "reminder"
+
+    def claim(self, storage: Storage, now: datetime, instance: str
+              ) -> list[tuple[Occurrence, bool]]:
+        """Claim every due, unrecorded occurrence; record missed/skipped ones; return ours
+        to send, each with the patient's sharing objection flag."""
+        settings, report = self.settings, self.report
+        with storage.read() as uow:  # the common case finds nothing: no write lock
+            candidates = [
+                (occ, objection)
+                for reminder, objection in load_reminders(uow, settings.default_zone)
+                for occ in occurrences_between(reminder, now - settings.lookback, now)
+            ]
+            if not candidates:
+                return []
+            seen = uow.notifications.reminder_occurrences_since(
+                min(occ.local_date for occ, _ in candidates))
+        fresh = [(o, obj) for o, obj in candidates if (o.reminder.id, o.local_date) not in seen]
+        mine: list[tuple[Occurrence, bool]] = []
+        if not fresh:
+            return mine
+        with storage.write() as uow:
+            for occ, objection in fresh:
+                if now - occ.due_at > settings.missed_after:
+                    status = "missed"
+                elif occ.reminder.goal_id and uow.care_records.goal_done_on(
+                    occ.reminder.patient_id, occ.reminder.goal_id, occ.local_date
+                ):
+                    status = "skipped"
+                else:
+                    status = "claimed"
+                row = ReminderOccurrence(occ.id, occ.reminder.id, occ.local_date, occ.due_at)
+                if not uow.notifications.claim_reminder_occurrence(row, status, instance, now):
+                    continue  # another scheduler got there first
+                if status == "claimed":
+                    report.claimed += 1
+                    mine.append((occ, objection))
+                elif status == "missed":
+                    report.missed += 1
+                else:
+                    report.skipped += 1
+        return mine
+
+    def key(self, claim: tuple[Occurrence, bool]) -> str:
+        return claim[0].id
+
+    def recipients(self, uow: UnitOfWork, claim: tuple[Occurrence, bool]) -> list[str]:
+        """The patient's own account and linked carers among its recipients (see the
+        module invariants)."""
+        occ, objection = claim
+        return uow.notifications.reminder_recipients(
+            occ.reminder.patient_id, occ.reminder.recipient_ids, objection)
+
+    def message(self, claim: tuple[Occurrence, bool]) -> Message:
+        occ = claim[0]
+        return Message(reminder_payload(occ), self.settings.ttl, "normal",
+                       topic_for("reminder", occ.reminder.id))
+
+    def finish(self, uow: UnitOfWork, ended: Sequence[tuple[tuple[Occurrence, bool], Tally]],
+               now: datetime, instance: str) -> None:
+        finished = []
+        for (occ, _), tally in ended:
+            status = ("sent" if tally.delivered
+                      else ("failed" if tally.tried else "no_subscribers"))
+            self.report.ended(occ.id, tally, status)
+            finished.append(FinishedNotice(occ.id, status, tally.tried, tally.delivered))
+        uow.notifications.finish_reminder_occurrences(finished, now)
 
 
-def abandon_stale_claims(conn: sqlite3.Connection, now: datetime, settings: ReminderSettings
-                         ) -> int:
+def abandon_stale_claims(storage: Storage, now: datetime, settings: ReminderSettings) -> int:
     """Close claims whose sender died mid-send; they are not re-sent (at most once)."""
-    cutoff = iso(now - settings.claim_lease)
-    stale = conn.execute(
-        "SELECT 1 FROM reminder_occurrences WHERE status = 'claimed' AND claimed_at < ? LIMIT 1",
-        (cutoff,),
-    ).fetchone()
-    if stale is None:  # the common case: no write lock taken
-        return 0
-    with write_transaction(conn):
-        cursor = conn.execute(
-            "UPDATE reminder_occurrences SET status = 'abandoned', finished_at = ?"
-            " WHERE status = 'claimed' AND claimed_at < ?",
-            (iso(now), cutoff),
-        )
-    return cursor.rowcount
+    cutoff = now - settings.claim_lease
+    with storage.read() as uow:
+        if not uow.notifications.has_stale_reminder_claims(cutoff):
+            return 0  # the common case: no write lock taken
+    with storage.write() as uow:
+        return uow.notifications.abandon_stale_reminder_claims(cutoff, now)
 
 
 def run_due(
-    conn: sqlite3.Connection,
+    storage: Storage,
     pusher: Pusher,
     now: datetime,
     settings: ReminderSettings | None = None,
@@ -391,8 +306,7 @@ def run_due(
         raise ValueError("now must be an aware datetime")
     settings = settings or ReminderSettings()
     report = TickReport()
-    report.abandoned = abandon_stale_claims(conn, now, settings)
-    claimed = claim_due(conn, now, settings, instance or default_instance_name(), report)
-    if claimed:
-        send_claimed(conn, pusher, claimed, now, settings, report)
+    report.abandoned = abandon_stale_claims(storage, now, settings)
+    run_pass(storage, pusher, ReminderDelivery(settings, report), now,
+             instance or default_instance_name())
     return report

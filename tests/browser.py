@@ -88,7 +88,7 @@ def demo_app(tmp_path: Path, patients: int = 6) -> Flask:
 
 def query(app: Flask, sql: str, *params: Any) -> list[dict[str, Any]]:
     """Rows of a read-only SQL query against the server's database, as dicts."""
-    from server import db
+    import dbtools as db
 
     with app.app_context():
         cursor = db.get_db().execute(sql, params)
@@ -112,14 +112,12 @@ def records(app: Flask, entity: str, **where: Any) -> list[dict[str, Any]]:
 
 def write(app: Flask, entity: str, fields: dict[str, Any]) -> str:
     """Write a record as the server does (system actor, through the engine); its id."""
-    from server import db
+    from server import database
     from server.records import write_as_system
     from sync.registry import SYSTEM
 
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            return write_as_system(conn, SYSTEM, entity, fields)
+    with app.app_context(), database.write() as uow:
+        return write_as_system(uow, SYSTEM, entity, fields)
 
 
 def make_conflict(app: Flask, goal: dict[str, Any]) -> None:

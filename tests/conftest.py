@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import accounts, database, db
+from server import accounts, database
 from server.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -104,10 +104,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 def make_team(app: Flask, name: str | None = None) -> str:
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            team = accounts.create_team(conn, name or f"Team {next(_counter)}")
+    with app.app_context(), database.write() as uow:
+        team = accounts.create_team(uow, name or f"Team {next(_counter)}")
     return str(team["id"])
 
 
@@ -121,12 +119,13 @@ def make_user(
     patient_id: str | None = None,
 ) -> accounts.User:
     with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
+        password_hash = accounts.hash_ahead(role, password)
+        with database.write() as uow:
             return accounts.create_user(
-                conn,
+                uow,
                 username=username or f"{role}{next(_counter)}",
                 password=password,
+                password_hash=password_hash,
                 role=role,
                 display_name=f"Test {role.title()}",
                 team_ids=teams,

@@ -2,7 +2,9 @@
 subscriptions, and synced records (patients, reminders, goal logs, carer links).
 
 Records are inserted straight into the shared ``records`` table (the storage contract);
-reminders and goal logs are the sync engine's, we only read them.
+reminders and goal logs are the sync engine's, we only read them. Tests hold a raw
+connection to inspect rows; the server's code gets the same file as a ``Storage``
+(:func:`storage_for`).
 """
 
 from __future__ import annotations
@@ -16,15 +18,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dbtools as db
 from push_service import BrowserSubscription
 
-from server import db, notify, push_subscriptions, vapid
+from server import notify, push_subscriptions, reminders, vapid
 from server.clock import iso
 from server.config import DEFAULTS
+from storage import Storage, open_storage
 from storage.sqlite import migrations
 from sync.registry import Actor
 
 _counter = itertools.count(1)
+_storages: dict[str, Storage] = {}
+
+
+def storage_for(conn: sqlite3.Connection) -> Storage:
+    """The storage over the database file ``conn`` is open on (one per file)."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    if path not in _storages:
+        _storages[path] = open_storage(path)
+    return _storages[path]
+
+
+def run_due(conn: sqlite3.Connection, pusher: notify.Pusher, now: datetime,
+            settings: reminders.ReminderSettings | None = None,
+            instance: str | None = None) -> reminders.TickReport:
+    """``reminders.run_due`` on the database ``conn`` is open on."""
+    return reminders.run_due(storage_for(conn), pusher, now, settings, instance)
+
 
 def make_db(path: Path) -> sqlite3.Connection:
     """A fresh database with every migration (the sync engine's ``records`` included)."""
@@ -78,8 +99,8 @@ def subscribe(conn: sqlite3.Connection, user_id: str, browser: BrowserSubscripti
     """A device for the user with this browser subscription; returns the subscription id."""
     client_id = make_device(conn, user_id, revoked=revoked)
     actor = Actor(user_id, "patient", client_id)
-    with db.write_transaction(conn):
-        row = push_subscriptions.save_subscription(conn, actor, browser.endpoint,
+    with storage_for(conn).write() as uow:
+        row = push_subscriptions.save_subscription(uow, actor, browser.endpoint,
                                                    browser.p256dh, browser.auth,
                                                    datetime.now(UTC))
     return str(row["id"])

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import uuid
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_record, make_team, make_user
 from test_sync_http import mutation, pull_all, push
-
-from server import db
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@ a password of spaces."""
 
 from __future__ import annotations
 
+import dbtools as db
 import pytest
 from click.testing import CliRunner
 from conftest import login, make_team, make_user
 
-from server import cli, db
+from server import cli
 
 
 def test_user_add_with_the_same_team_twice_makes_one_membership(tmp_path, monkeypatch):

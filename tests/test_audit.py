@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_team, make_user
 from test_sync_http import mutation, push, visit_fields
-
-from server import db
 
 
 @pytest.fixture

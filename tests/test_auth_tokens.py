@@ -25,7 +25,7 @@ def test_tokens_are_stored_hashed(app, client):
     user = make_user(app)
     session = login(client, user.username)
     with app.app_context():
-        from server.db import get_db
+        from dbtools import get_db
 
         stored = [row[0] for row in get_db().execute("SELECT token_hash FROM tokens")]
     assert session.access_token not in stored and session.refresh_token not in stored
@@ -141,7 +141,7 @@ def refresh(client, token):
 
 def device_revoked(app, client_id):
     with app.app_context():
-        from server.db import get_db
+        from dbtools import get_db
 
         row = get_db().execute(
             "SELECT revoked_at FROM devices WHERE client_id = ?", (client_id,)).fetchone()
@@ -208,7 +208,7 @@ def test_no_token_is_kept_in_plaintext_for_the_grace_window(app, client):
     session = login(client, make_user(app).username)
     first = refresh(client, session.refresh_token).json
     with app.app_context():
-        from server.db import get_db
+        from dbtools import get_db
 
         rows = [dict(row) for row in get_db().execute("SELECT * FROM tokens")]
     dump = repr(rows)

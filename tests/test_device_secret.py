@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import base64
 
+import dbtools as db
 from conftest import login, make_team, make_user
-
-from server import db
 
 
 def secret_of(session):

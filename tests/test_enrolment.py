@@ -127,7 +127,7 @@ def test_two_enrolments_at_the_same_moment_use_a_code_once(app, setup, role):
         sys.setswitchinterval(switch)
     assert sorted(statuses) == [201] + [422] * (racers - 1)
     with app.app_context():
-        from server import db
+        import dbtools as db
 
         conn = db.get_db()
         accounts = conn.execute(
@@ -141,17 +141,22 @@ def test_two_enrolments_at_the_same_moment_use_a_code_once(app, setup, role):
 def test_an_enrolment_that_starts_between_anothers_check_and_use_fails(app, setup):
     """Two connections, interleaved at the worst moment: the second enrolment runs from
     start to end just as the first, its code checked, begins to use it."""
-    from server import db, enrolment
+    import dbtools as db
+
+    from server import enrolment
+    from server.clock import utcnow
+    from storage import open_storage
 
     code = invite(setup["nurse"], setup["patient"], role="carer", relationship="son",
                   consent_basis="patient_consent").json["code"]
     outcomes: list[object] = []
     with app.app_context():
-        first, second = db.connect(app.config["DB"]), db.connect(app.config["DB"])
+        first = open_storage(app.config["DB"], clock=utcnow)
+        second = open_storage(app.config["DB"], clock=utcnow)
 
-        def attempt(conn, username):
+        def attempt(storage, username):
             try:
-                return enrolment.enrol(conn, "10.0.0.1", code=code, username=username,
+                return enrolment.enrol(storage, "10.0.0.1", code=code, username=username,
                                        password="sunflower7", display_name="Son").username
             except enrolment.EnrolmentError as exc:
                 return exc.code
@@ -164,7 +169,8 @@ def test_an_enrolment_that_starts_between_anothers_check_and_use_fails(app, setu
                 if len(begins) == 2:  # the first's check is committed; its use begins
                     outcomes.append(attempt(second, "second"))
 
-        first.set_trace_callback(between_check_and_use)
+        with first.read() as uow:  # the first storage's (persistent) connection
+            uow.conn.set_trace_callback(between_check_and_use)
         outcomes.append(attempt(first, "first"))
         first.close()
         second.close()

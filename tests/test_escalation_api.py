@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_record, make_team, make_user
 from test_escalation_rules import escalations, fall, make_world, notices
 from test_sync_http import mutation, pull_all, push
-
-from server import db
 
 
 @pytest.fixture

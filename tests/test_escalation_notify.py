@@ -11,6 +11,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import dbtools as db
 import pytest
 from conftest import (
     login,
@@ -35,8 +36,9 @@ from test_escalation_rules import (
 )
 from test_sync_http import mutation, push
 
-from server import db, escalation_jobs, notify, scheduler, vapid
+from server import database, notify, scheduler, vapid
 from server.escalation import Settings
+from server.notifications import escalation_notices
 
 PATIENT_WORDS = ("Edith", "Crawley", "Mill Lane", "fall", "injur", "welfare", "Tripped")
 
@@ -77,12 +79,9 @@ def world(app, client, push_service):
 
 
 def send(app, pusher, now, **kw):
-    conn = db.connect(app.config["DATABASE"])
-    try:
-        return escalation_jobs.send_due(conn, pusher, now, Settings.from_config(app.config),
-                                        **kw)
-    finally:
-        conn.close()
+    with app.app_context():
+        return escalation_notices.send_due(database.storage(app), pusher, now,
+                                           Settings.from_config(app.config), **kw)
 
 
 def all_records(app, entity):
@@ -325,13 +324,11 @@ def test_two_senders_at_once_send_each_notice_once(app, client, push_service, pu
     reports = []
 
     def sender(name):
-        conn = db.connect(app.config["DATABASE"])
-        try:
+        with app.app_context():
             barrier.wait()
-            reports.append(escalation_jobs.send_due(
-                conn, pusher, NOW, Settings.from_config(app.config), instance=name))
-        finally:
-            conn.close()
+            reports.append(escalation_notices.send_due(
+                database.storage(app), pusher, NOW, Settings.from_config(app.config),
+                instance=name))
 
     threads = [threading.Thread(target=sender, args=(n,)) for n in ("one", "two")]
     for thread in threads:
@@ -345,12 +342,9 @@ def test_two_senders_at_once_send_each_notice_once(app, client, push_service, pu
 
 def test_a_claim_whose_sender_died_is_sent_after_the_lease(app, push_service, pusher, world):
     raise_routine(app, world)
-    conn = db.connect(app.config["DATABASE"])
-    try:
-        escalation_jobs.claim_due(conn, NOW, Settings.from_config(app.config), "dead",
-                                  escalation_jobs.SendReport())
-    finally:
-        conn.close()
+    with database.storage(app).write() as uow:
+        escalation_notices.claim_due(uow, NOW, Settings.from_config(app.config), "dead",
+                                     escalation_notices.SendReport())
     assert send(app, pusher, NOW + timedelta(minutes=29)).claimed == 0
     assert send(app, pusher, NOW + timedelta(minutes=31)).sent == 1
     assert len(arrived(push_service, world["coordinator_browser"])) == 1
@@ -436,3 +430,37 @@ def test_a_carers_fall_report_reaches_the_coordinator_end_to_end(
     print(f"\nfall report pushed by a carer -> co-ordinator's notification decrypted: "
           f"{elapsed * 1000:.1f} ms")
     assert elapsed < 5
+
+
+# -- after commit, through the unit of work ------------------------------------------------------
+
+
+def _fall_in_a_unit_of_work(app, world, *, fail):
+    """A fall reported inside one request's unit of work, which commits or rolls back."""
+    from server import records
+    from sync import SYSTEM, Mutation, apply_mutation
+
+    with app.test_request_context("/api/v1/sync/push", method="POST"):
+        try:
+            with database.write() as uow:
+                apply_mutation(uow.store, records.registry(), SYSTEM,
+                               Mutation("self_report", str(uuid.uuid4()), "create",
+                                        fall(world["patient"]), base_version=None))
+                if fail:
+                    raise RuntimeError("the push failed after the rule fired")
+        except RuntimeError:
+            pass
+        response = app.process_response(app.response_class())
+        response.close()  # the response is out
+
+
+def test_the_first_notice_goes_out_once_the_unit_of_work_committed(app, push_service, world):
+    _fall_in_a_unit_of_work(app, world, fail=False)
+    [got] = arrived(push_service, world["coordinator_browser"])
+    assert got.payload["body"].startswith("A new escalation")
+    assert [r["status"] for r in notices(app) if r["kind"] == "opened"] == ["sent"]
+
+
+def test_a_unit_of_work_rolled_back_queues_and_sends_nothing(app, push_service, world):
+    _fall_in_a_unit_of_work(app, world, fail=True)
+    assert push_service.received == [] and notices(app) == [] and escalations(app) == []

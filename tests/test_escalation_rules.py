@@ -8,10 +8,11 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import dbtools as db
 import pytest
 from conftest import make_patient, make_record, make_team, make_user, migrated_app, test_config
 
-from server import db, escalation_jobs, records
+from server import database, escalation_jobs, records
 from server.clock import iso
 from sync import SYSTEM, ValidationFailed
 
@@ -32,10 +33,8 @@ def make_world(app):
 
 def write(app, entity, fields, record_id, op="update"):
     """A change written as the server would (SYSTEM), through the engine and its hooks."""
-    with app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            return records.write_as_system(conn, SYSTEM, entity, fields, record_id, op)
+    with app.app_context(), database.write() as uow:
+        return records.write_as_system(uow, SYSTEM, entity, fields, record_id, op)
 
 
 def escalations(app, **where):
@@ -503,13 +502,11 @@ def test_an_escalation_rolls_back_with_the_change_that_raised_it(app, world):
     """The escalation and its notices are written in the change's own transaction."""
     make_record(app, "self_report", fall(world["patient"]))
     before = (escalations(app), notices(app))
-    with pytest.raises(ValidationFailed), app.app_context():
-        conn = db.get_db()
-        with db.write_transaction(conn):
-            records.write_as_system(conn, SYSTEM, "self_report", fall(world["patient"]),
-                                    str(uuid.uuid4()))
-            records.write_as_system(conn, SYSTEM, "visit", {"patient_id": world["patient"]},
-                                    str(uuid.uuid4()))
+    with pytest.raises(ValidationFailed), app.app_context(), database.write() as uow:
+        records.write_as_system(uow, SYSTEM, "self_report", fall(world["patient"]),
+                                str(uuid.uuid4()))
+        records.write_as_system(uow, SYSTEM, "visit", {"patient_id": world["patient"]},
+                                str(uuid.uuid4()))
     assert (escalations(app), notices(app)) == before
 
 

@@ -29,7 +29,7 @@ def fhir_get(session: Any, path: str, status: int = 200) -> dict[str, Any]:
 
 
 def read_audits(app: Any, patient_id: str) -> list[str]:
-    from server import db
+    import dbtools as db
 
     with app.app_context():
         rows = db.get_db().execute(
@@ -174,10 +174,10 @@ def test_out_of_scope_answers_404_operation_outcome_and_is_not_audited(
 
 def test_carer_sees_demographics_and_visit_times_not_assessments(ward: Any, app: Any,
                                                                  client: Any) -> None:
-    from server import accounts, db
+    from server import accounts, database
 
-    with app.app_context():
-        carer = accounts.user_by_id(db.get_db(), ward["ids"]["carer_user"])
+    with app.app_context(), database.read() as uow:
+        carer = accounts.user_by_id(uow, ward["ids"]["carer_user"])
     session = login(client, carer.username)
     patient_id = ward["ids"]["patient"]
     bundle = fhir_get(session, f"Patient/{patient_id}/$everything")

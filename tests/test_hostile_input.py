@@ -12,12 +12,11 @@ import base64
 import json
 import uuid
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_record, make_team, make_user
 from test_errors import assert_shape
 from test_sync_http import mutation, push, visit_fields
-
-from server import db
 
 SURROGATE = "\ud800"  # what JavaScript makes of half an emoji; JSON escapes it as \ud800
 HUGE = 10**30

@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from push_factories import make_db, make_pusher, make_user, subscribe, subscription_of
+from push_factories import (
+    make_db,
+    make_pusher,
+    make_user,
+    storage_for,
+    subscribe,
+    subscription_of,
+)
 from push_service import (  # noqa: F401 - fixtures
     DROP,
     Scripted,
@@ -20,6 +27,7 @@ from push_service import (  # noqa: F401 - fixtures
 )
 
 from server import notify
+from server.notifications import delivery
 
 PAYLOAD = {"type": "reminder", "title": "Walk", "body": "Your daily walk", "url": "/goals",
            "id": "occ-1"}
@@ -58,7 +66,7 @@ def deliveries(conn):
 def send_and_log(conn, pusher, sub, payload=PAYLOAD, **options):
     options.setdefault("ttl", 14400)
     job = notify.PushJob("reminder", payload["id"], sub, payload, **options)
-    results = notify.deliver(conn, pusher, [job])
+    results = delivery.deliver(storage_for(conn), pusher, [job])
     return results[0][1]
 
 
@@ -364,7 +372,7 @@ def test_fan_out_delivers_to_all_logs_each_and_prunes_the_gone(conn, tmp_path, p
                            {**PAYLOAD, "id": f"occ-{i}"}, 14400)
             for i, (_, sub) in enumerate(pairs)]
 
-    results = notify.deliver(conn, sender, jobs)
+    results = delivery.deliver(storage_for(conn), sender, jobs)
 
     assert [job for job, _ in results] == jobs
     assert sum(o.delivered for _, o in results) == 35
@@ -385,7 +393,7 @@ def test_notify_users_skips_revoked_devices_and_disabled_accounts(conn, pusher, 
     payload = {"type": "escalation", "title": "Urgent escalation", "body": "Open Doorstep",
                "url": "/escalations", "id": "esc-9"}
 
-    results = notify.notify_users(conn, pusher, [coordinator, former], payload,
+    results = delivery.notify_users(storage_for(conn), pusher, [coordinator, former], payload,
                                   notification_type="escalation", ttl=86400, urgency="high")
 
     assert [o.status for _, o in results] == ["delivered"]

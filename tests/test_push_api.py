@@ -6,11 +6,12 @@ import base64
 import stat
 import threading
 
+import dbtools as db
 import pytest
 from conftest import login, login_as, make_user
 from push_service import push_service_fixture  # noqa: F401
 
-from server import db, vapid
+from server import vapid
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from browser import (
 from flask import Flask
 from playwright.sync_api import Browser, expect
 
-from server.escalation_jobs import payload_for
+from server.notifications.escalation_notices import payload_for
 from server.reminders import Occurrence, Reminder, reminder_payload
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),

@@ -14,13 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import dbtools as db
 import pytest
 from browser import axe_violations, live_server, new_device, open_app, sign_in, status
 from conftest import PASSWORD, login
 from nurse_factories import VIEWPORTS, nurse_day_app, today
 from playwright.sync_api import Browser, Page, expect
-
-from server import db
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")

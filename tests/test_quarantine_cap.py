@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import uuid
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_team, make_user, migrated_app, test_config
 from test_errors import assert_shape
 from test_sync_http import mutation, push, visit_fields
-
-from server import db
 
 
 def usage(app, user_id=None):

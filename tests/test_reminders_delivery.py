@@ -15,6 +15,7 @@ from push_factories import (
     make_reminder,
     make_user,
     patient_with_browser,
+    run_due,
     subscribe,
     subscription_of,
 )
@@ -22,7 +23,7 @@ from push_service import push_service_fixture  # noqa: F401
 
 from server import notify
 from server.clock import iso
-from server.reminders import ReminderSettings, occurrence_id, run_due
+from server.reminders import ReminderSettings, occurrence_id
 
 
 def utc(*args):

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from push_factories import make_db, make_pusher, make_reminder, patient_with_browser
 from push_service import push_service_fixture  # noqa: F401
 
-from server import db
 from server.reminders import run_due
+from storage import open_storage
 
 START = datetime(2026, 11, 24, 8, 59, tzinfo=UTC)
 
@@ -50,7 +50,7 @@ def test_two_scheduler_threads_send_each_occurrence_once(tmp_path, push_service)
     errors: list[BaseException] = []
 
     def scheduler(name):
-        own = db.connect(path)
+        own = open_storage(str(path))
         pusher = make_pusher(tmp_path, pool_size=4)
         try:
             for now in ticks():
@@ -74,14 +74,14 @@ def test_two_scheduler_threads_send_each_occurrence_once(tmp_path, push_service)
 
 def _scheduler_process(db_path, instance_path, name, barrier):
     # Runs in a fresh interpreter: its own connection, Pusher and HTTP session.
-    from server import db as server_db
     from server import notify, vapid
     from server.reminders import run_due as run
+    from storage import open_storage
 
     pusher = notify.Pusher(vapid=vapid.load_vapid(instance_path),
                            subject="mailto:doorstep-admin@example.org",
                            sleep=lambda _seconds: None, pool_size=4)
-    conn = server_db.connect(db_path)
+    conn = open_storage(db_path)
     for now in ticks():
         barrier.wait(timeout=60)  # tick together, like two schedulers on one clock
         run(conn, pusher, now, instance=name)

@@ -23,11 +23,11 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import dbtools as db
 import pytest
 from conftest import login, make_patient, make_record, make_team, make_user
 from test_escalation_rules import escalations, falls_assessment, visit, write
 
-from server import db
 from server.clock import iso
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

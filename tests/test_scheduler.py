@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dbtools as db
 import pytest
-from push_factories import make_pusher, make_reminder, patient_with_browser
+from push_factories import make_pusher, make_reminder, patient_with_browser, storage_for
 from push_service import push_service_fixture  # noqa: F401
 
-from server import db, scheduler, vapid
+from server import scheduler, vapid
 from server.clock import iso
 
 
@@ -57,8 +58,7 @@ def test_the_tick_job_is_single_coalesced_and_tolerates_lateness(app):
 def test_reminders_and_pruning_are_registered_tick_jobs():
     assert scheduler.run_due_reminders in scheduler.TICK_JOBS
     assert scheduler.prune_push_log in scheduler.TICK_JOBS
-    before = list(scheduler.TICK_JOBS)
-    scheduler.register_tick_job(scheduler.run_due_reminders)
+    before = tuple(scheduler.TICK_JOBS)
     assert scheduler.TICK_JOBS == before  # registering twice changes nothing
 
 
@@ -93,7 +93,8 @@ def test_run_due_reminders_takes_an_app_or_a_connection(app, conn, tmp_path, pus
     due_reminder(conn, push_service, "09:05")
     by_app = scheduler.run_due_reminders(app, datetime(2026, 11, 24, 9, 0, 5, tzinfo=UTC))
     pusher = make_pusher(tmp_path)
-    by_conn = scheduler.run_due_reminders(conn, datetime(2026, 11, 24, 9, 5, 5, tzinfo=UTC),
+    by_conn = scheduler.run_due_reminders(storage_for(conn),
+                                          datetime(2026, 11, 24, 9, 5, 5, tzinfo=UTC),
                                           pusher=pusher)
     pusher.close()
     assert (by_app.sent, by_conn.sent) == (1, 1)
@@ -138,7 +139,6 @@ def test_old_delivery_log_rows_and_occurrences_are_pruned(app, conn):
             "INSERT INTO reminder_occurrences (id, reminder_id, local_date, due_at, status,"
             " claimed_by, claimed_at) VALUES (?, ?, ?, ?, 'sent', 'x', ?)",
             (f"o{n}", f"r{n}", stamp[:10], stamp, stamp))
-    scheduler._last_prune.clear()
 
     assert scheduler.prune_push_log(app, now) == 2
     assert scheduler.prune_push_log(app, now + timedelta(minutes=1)) == 0  # hourly at most
@@ -156,12 +156,16 @@ def _env(tmp_path):
             "PYTHONPATH": str(ROOT)}
 
 
-def test_web_workers_never_start_the_scheduler(tmp_path):
+def _imported_by_a_web_worker(tmp_path, *prefixes):
+    """Runs create_app() in a fresh interpreter; prints the modules it imported."""
     code = ("import sys; from server.app import create_app; create_app();"
-            " print(sorted(m for m in sys.modules if m.startswith(('apscheduler',"
-            " 'server.scheduler'))))")
-    out = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True)
+            f" print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))")
+    return subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=True)
+
+
+def test_web_workers_never_start_the_scheduler(tmp_path):
+    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.scheduler")
     assert out.stdout.strip() == "[]"
 
 
@@ -194,3 +198,19 @@ def test_doorstep_scheduler_sends_a_due_reminder_and_stops_on_sigterm(tmp_path, 
     assert process.returncode == 0, output
     [got] = push_service.delivered()
     assert got.payload["type"] == "reminder" and got.problems == []
+
+
+def test_web_workers_never_import_the_jobs_or_the_scheduler(tmp_path):
+    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.scheduler",
+                                    "server.jobs", "server.escalation_jobs")
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_tick_runs_the_explicit_job_list_in_order(app, clock):
+    from server import jobs
+
+    assert scheduler.TICK_JOBS is jobs.TICK_JOBS and isinstance(jobs.TICK_JOBS, tuple)
+    names = [job.__name__ for job in jobs.TICK_JOBS]
+    assert names == ["run_due_reminders", "prune_push_log", "run_escalation_rules",
+                     "send_escalation_notices"]
+    assert list(scheduler.tick(app, clock.now)) == names

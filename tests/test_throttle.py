@@ -3,6 +3,8 @@ counted in the database so it holds across worker processes."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from conftest import PASSWORD, make_user, migrated_app
 
 
@@ -153,27 +155,37 @@ def test_the_address_limit_default_is_documented_and_above_the_username_limit(ap
 def test_the_verification_runs_without_holding_the_write_lock(app, client, monkeypatch):
     # Eight attackers once pushed a signed-in user's requests from 9 ms to 9.5 s: each
     # failed login hashed while holding SQLite's write lock.
+    make_user(app, username="nina")
+    with write_lock_probe(app, monkeypatch, "verify") as could_write:
+        attempt(client, "nina")
+        attempt(client, "nobody-here")
+        attempt(client, "nina", PASSWORD)
+    assert could_write == [True, True, True]
+
+
+@contextmanager
+def write_lock_probe(app, monkeypatch, method):
+    """Each call of argon2's ``PasswordHasher.<method>`` notes whether another connection
+    could take the database's write lock at that moment (True: nobody held it)."""
     import sqlite3
 
     from argon2 import PasswordHasher
 
-    make_user(app, username="nina")
     writer = sqlite3.connect(app.config["DATABASE"], timeout=0, isolation_level=None)
     could_write: list[bool] = []
-    original = PasswordHasher.verify
+    original = getattr(PasswordHasher, method)
 
-    def verify_while_another_writes(hasher, *args):
+    def while_another_writes(hasher, *args, **kwargs):
         try:
             writer.execute("BEGIN IMMEDIATE")
             writer.execute("ROLLBACK")
             could_write.append(True)
         except sqlite3.OperationalError:
             could_write.append(False)
-        return original(hasher, *args)
+        return original(hasher, *args, **kwargs)
 
-    monkeypatch.setattr(PasswordHasher, "verify", verify_while_another_writes)
-    attempt(client, "nina")
-    attempt(client, "nobody-here")
-    attempt(client, "nina", PASSWORD)
-    writer.close()
-    assert could_write == [True, True, True]
+    monkeypatch.setattr(PasswordHasher, method, while_another_writes)
+    try:
+        yield could_write
+    finally:
+        writer.close()

@@ -7,8 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server import accounts, audit, auth, enrolment
-from server.db import get_db, write_transaction
+from server import accounts, audit, auth, database, enrolment
 from server.errors import fail
 from server.schemas.accounts import (
     EnrolSchema,
@@ -34,7 +33,7 @@ class Login(MethodView):
         """Log in on a device and get an access and a refresh token"""
         try:
             user, client_id, pair = auth.login(
-                get_db(),
+                database.storage(),
                 body["username"],
                 body["password"],
                 body["device_name"],
@@ -54,17 +53,16 @@ class Refresh(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Swap a refresh token for a new pair (the old one dies)"""
-        conn = get_db()
-        with write_transaction(conn):
+        with database.write() as uow:
             try:
-                user_id, client_id, pair = auth.refresh(conn, body["refresh_token"])
+                user_id, client_id, pair = auth.refresh(uow, body["refresh_token"])
             except auth.AuthError as exc:
-                failure = exc
+                failure = exc  # kept: a reused token's revocation must commit
             else:
                 failure = None
+                user = accounts.user_by_id(uow, user_id)
         if failure is not None:
             fail(401, str(failure), failure.errors)
-        user = accounts.user_by_id(conn, user_id)
         assert user is not None
         return _token_body(user, client_id, pair)
 
@@ -75,10 +73,9 @@ class Logout(MethodView):
     def post(self) -> None:
         """End this device's session (its tokens stop working)"""
         actor = auth.current_actor()
-        conn = get_db()
-        with write_transaction(conn):
-            auth.kill_device_tokens(conn, actor.client_id, "logout")
-            audit.record(conn, actor, "logout")
+        with database.write() as uow:
+            auth.kill_device_tokens(uow, actor.client_id, "logout")
+            audit.record(uow, actor, "logout")
 
 
 @blp.route("/me")
@@ -87,7 +84,8 @@ class Me(MethodView):
     def get(self) -> dict[str, Any]:
         """The signed-in user and this device"""
         actor = auth.current_actor()
-        user = accounts.user_by_id(get_db(), actor.user_id)
+        with database.read() as uow:
+            user = accounts.user_by_id(uow, actor.user_id)
         assert user is not None
         return {**user.public(), "client_id": actor.client_id, "patient_id": user.patient_id}
 
@@ -98,9 +96,8 @@ class Enrol(MethodView):
     @blp.response(201, UserSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a patient or carer account with a one-time invite code"""
-        conn = get_db()
         try:
-            user = enrolment.enrol(conn, auth.client_address(), **body)
+            user = enrolment.enrol(database.storage(), auth.client_address(), **body)
         except enrolment.EnrolmentError as exc:
             fail(exc.code, str(exc), exc.errors)
         return user.public()

@@ -9,9 +9,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server import audit, auth, devices, records
-from server.clock import iso, utcnow
-from server.db import get_db, write_transaction
+from server import audit, auth, database, devices, records
 from server.errors import not_found
 from server.schemas.accounts import (
     DeviceSchema,
@@ -30,7 +28,8 @@ class Devices(MethodView):
     @blp.response(200, DeviceSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
         """Devices you may manage: your own; a coordinator's teams'; all for an admin"""
-        return devices.manageable(get_db(), auth.current_actor())
+        with database.read() as uow:
+            return devices.manageable(uow, auth.current_actor())
 
 
 @blp.route("/devices/<client_id>/revoke")
@@ -40,13 +39,13 @@ class DeviceRevoke(MethodView):
     def post(self, body: dict[str, Any] | None, client_id: str) -> None:
         """Revoke a device: its next call answers 401 and the app wipes its data"""
         actor = auth.current_actor()
-        conn = get_db()
-        with write_transaction(conn):
-            if not devices.may_revoke(conn, actor, client_id):
+        with database.write() as uow:
+            if not devices.may_revoke(uow, actor, client_id):
                 not_found("Device")
             reason = (body or {}).get("reason", "revoked")
-            auth.revoke_device(conn, client_id, actor.user_id, reason)
-            audit.record(conn, actor, "revoke_device", detail={"client_id": client_id})
+            auth.revoke_device(uow, client_id, actor.user_id, reason)
+            audit.record(uow, actor, "revoke_device",
+                         detail={"client_id": client_id})
 
 
 @blp.route("/devices/<client_id>/secret")
@@ -55,12 +54,12 @@ class DeviceSecret(MethodView):
     def get(self, client_id: str) -> dict[str, Any]:
         """This device's own secret for unlocking its encrypted data, and its lock policy"""
         actor = auth.current_actor()
-        conn = get_db()
-        with write_transaction(conn):
-            secret = devices.release_secret(conn, actor, client_id)
+        with database.write() as uow:
+            secret = devices.release_secret(uow, actor, client_id)
             if secret is None:
                 not_found("Device")
-            audit.record(conn, actor, "release_device_secret", detail={"client_id": client_id})
+            audit.record(uow, actor, "release_device_secret",
+                         detail={"client_id": client_id})
         return {
             "secret": base64.urlsafe_b64encode(secret).rstrip(b"=").decode(),
             **devices.lock_policy(current_app.config, actor.role),
@@ -74,11 +73,8 @@ class DeviceWaitingChanges(MethodView):
     def put(self, body: dict[str, Any]) -> None:
         """This device's unsent changes (sent after each sync), shown before a revoke"""
         actor = auth.current_actor()
-        oldest = body["oldest_at"]
-        conn = get_db()
-        with write_transaction(conn):
-            devices.report_waiting(conn, actor.client_id, body["waiting"],
-                                   iso(oldest) if oldest else None, iso(utcnow()))
+        with database.write() as uow:
+            devices.report_waiting(uow, actor.client_id, body["waiting"], body["oldest_at"])
 
 
 @blp.route("/devices/current/download-size")
@@ -86,7 +82,6 @@ class DeviceDownloadSize(MethodView):
     @blp.response(200, DownloadSizeSchema)
     def get(self) -> dict[str, int]:
         """About how many records this device's first sync downloads (progress: N of M)"""
-        conn = get_db()
-        patients = visible_patient_ids(records.store(conn), records.registry(),
-                                       auth.current_actor())
-        return {"records": devices.download_size(conn, patients)}
+        with database.read() as uow:
+            patients = visible_patient_ids(uow.store, records.registry(), auth.current_actor())
+            return {"records": devices.download_size(uow, patients)}

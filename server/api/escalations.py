@@ -5,24 +5,20 @@ apply path (``apply_mutation`` as the caller), so the registry's rules hold here
 a sync push: only the team's coordinators may change an escalation; anyone else, or a
 record outside their scope, gets 404. Reads are scoped, redacted and audited.
 
-This blueprint also sends, for every request, the escalation notices that request's
-changes made (``server/escalation.py`` lists them in ``flask.g``): after the response
-is out (``call_on_close``), so the device that pushed is never kept waiting and no
-push is sent under the database write lock.
+The notices a request's changes queue are sent after its unit of work commits and its
+response is out (``server/notifications/prompt.py``), whichever view made them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server import auth, escalation, escalation_jobs, records
+from server import auth, database, escalation, records
 from server.api.reads import audit_reads, list_entity, page_query
-from server.db import write_transaction
 from server.errors import fail, not_found
 from server.schemas.wire import RecordPageSchema, RecordSchema
 from sync import Mutation, NotPermitted, ValidationFailed, apply_mutation, get_record
@@ -44,8 +40,9 @@ class EscalationResolveSchema(Schema):
 
 
 def _escalation(escalation_id: str) -> dict[str, Any]:
-    found = get_record(records.store(), records.registry(), auth.current_actor(),
-                       "escalation", escalation_id)
+    actor = auth.current_actor()
+    with database.read() as uow:
+        found = get_record(uow.store, records.registry(), actor, "escalation", escalation_id)
     if found is None:
         not_found("Escalation")
     return found.to_wire()
@@ -53,10 +50,10 @@ def _escalation(escalation_id: str) -> dict[str, Any]:
 
 def _change_status(escalation_id: str, fields_: dict[str, Any]) -> dict[str, Any]:
     """Apply a status change as the caller, then answer the record as they see it."""
-    store = records.store()
+    actor = auth.current_actor()
     try:
-        with write_transaction(store.conn):
-            apply_mutation(store, records.registry(), auth.current_actor(),
+        with database.write() as uow:
+            apply_mutation(uow.store, records.registry(), actor,
                            Mutation("escalation", escalation_id, "update", fields_,
                                     base_version=None))
     except NotPermitted:
@@ -105,13 +102,3 @@ class EscalationResolve(MethodView):
         """Resolve an escalation, saying what was done"""
         return _change_status(escalation_id, {"status": "resolved",
                                               "resolution_note": body["note"]})
-
-
-@blp.after_app_request
-def send_notices_after_response(response: Response) -> Response:
-    """Send this request's escalation notices once the response has gone out."""
-    row_ids = g.pop(escalation.PROMPT_NOTICES, None)
-    if row_ids:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response.call_on_close(lambda: escalation_jobs.send_prompt_notices(app, row_ids))
-    return response

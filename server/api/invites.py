@@ -7,8 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server import access, auth, enrolment
-from server.db import get_db, write_transaction
+from server import access, auth, database, enrolment
 from server.errors import fail, not_found
 from server.schemas.accounts import InviteRequestSchema, InviteSchema
 
@@ -22,11 +21,12 @@ class PatientInvites(MethodView):
     def post(self, body: dict[str, Any], patient_id: str) -> dict[str, str]:
         """Make a one-time enrolment code for the patient or one of their carers"""
         actor = auth.current_actor()
-        conn = get_db()
-        if actor.role not in access.STAFF or not access.can_see_patient(conn, actor, patient_id):
+        if actor.role not in access.STAFF:
             not_found("Patient")
-        with write_transaction(conn):
+        with database.write() as uow:
+            if not access.can_see_patient(uow, actor, patient_id):
+                not_found("Patient")
             try:
-                return enrolment.create_invite(conn, actor, patient_id, **body)
+                return enrolment.create_invite(uow, actor, patient_id, **body)
             except enrolment.EnrolmentError as exc:
                 fail(exc.code, str(exc), exc.errors)

@@ -10,10 +10,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server import auth, notify, push_subscriptions, vapid
+from server import auth, database, notify, push_subscriptions, vapid
 from server.clock import utcnow
-from server.db import get_db, write_transaction
 from server.errors import fail, not_found
+from server.notifications import delivery
 
 blp = Blueprint("push", __name__, url_prefix="/api/v1/push", description="Web Push")
 
@@ -80,7 +80,9 @@ class Subscriptions(MethodView):
     @blp.response(200, SubscriptionSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
         """Your push subscriptions, one per device"""
-        return push_subscriptions.own_subscriptions(get_db(), auth.current_actor().user_id)
+        actor = auth.current_actor()
+        with database.read() as uow:
+            return push_subscriptions.own_subscriptions(uow, actor.user_id)
 
     @blp.arguments(SubscriptionRequestSchema)
     @blp.response(201, SubscriptionSchema)
@@ -94,10 +96,9 @@ class Subscriptions(MethodView):
             )
         except push_subscriptions.SubscriptionInvalid as exc:
             fail(422, "The push subscription cannot be used.", exc.errors)
-        conn = get_db()
-        with write_transaction(conn):
+        with database.write() as uow:
             return push_subscriptions.save_subscription(
-                conn, actor, body["endpoint"], body["keys"]["p256dh"], body["keys"]["auth"],
+                uow, actor, body["endpoint"], body["keys"]["p256dh"], body["keys"]["auth"],
                 utcnow(),
             )
 
@@ -108,11 +109,11 @@ class SubscriptionById(MethodView):
     def delete(self, subscription_id: str) -> None:
         """Unsubscribe: this subscription gets no more notifications"""
         actor = auth.current_actor()
-        conn = get_db()
-        with write_transaction(conn):
-            if not push_subscriptions.delete_own_subscription(conn, actor.user_id,
-                                                              subscription_id):
-                not_found("Subscription")
+        with database.write() as uow:
+            deleted = push_subscriptions.delete_own_subscription(uow, actor.user_id,
+                                                                 subscription_id)
+        if not deleted:
+            not_found("Subscription")
 
 
 @blp.route("/test")
@@ -123,18 +124,19 @@ class PushTest(MethodView):
         actor = auth.current_actor()
         _vapid_or_503()
         pusher = notify.pusher_for_app(current_app._get_current_object())  # type: ignore[attr-defined]
-        conn = get_db()
         payload = {"type": "test", "title": "Doorstep",
                    "body": "Notifications are working on this device.", "url": "/",
                    "id": str(uuid.uuid4())}
         results = []
-        for sub in notify.subscriptions_for_users(conn, [actor.user_id]):
+        with database.read() as uow:
+            subscriptions = delivery.subscriptions_for_users(uow, [actor.user_id])
+        for sub in subscriptions:
             job = notify.PushJob("test", payload["id"], sub, payload, TEST_TTL, "normal",
                                  notify.topic_for("test", actor.user_id))
             outcome = pusher.send(sub, payload, ttl=TEST_TTL, topic=job.topic,
                                   policy=TEST_POLICY)
             results.append((job, outcome))
-        notify.record_outcomes(conn, results)
+        delivery.record_outcomes(database.storage(), results)
         return {
             "sent": len(results),
             "delivered": sum(o.delivered for _, o in results),

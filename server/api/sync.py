@@ -64,9 +64,7 @@ class Pull(MethodView):
     def get(self, query: dict[str, Any]) -> Response:
         """Changes since a cursor, or a snapshot of your scope without one"""
         actor = auth.current_actor()
-        # TRANSITION (issue 11): a bare store until sync.pull reads stored scope sets
-        # inside its transactions (_save_sets); then ``database.sync_store()``.
-        store = records.store()
+        store = database.sync_store()
         try:
             # The engine runs the pull in its own transaction; the audit rows are a write
             # of their own afterwards (an empty pull writes nothing).

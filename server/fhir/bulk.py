@@ -173,9 +173,7 @@ class RequesterGone(Exception):
 
 def requester(uow: UnitOfWork, row: FhirExport) -> Actor:
     """The requester as they are now (current teams), narrowed to the Group's team."""
-    # TRANSITION (issue 11): accounts.user_by_id takes a connection until h/accounts
-    # lands; then ``accounts.user_by_id(uow, ...)``.
-    user = accounts.user_by_id(uow.conn, row.user_id)  # type: ignore[attr-defined]
+    user = accounts.user_by_id(uow, row.user_id)
     if user is None or not user.active or user.role != "coordinator":
         raise RequesterGone(row.user_id)
     teams = frozenset(user.team_ids)
