@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from sync.registry import Actor, NotPermitted, Record
@@ -121,7 +122,7 @@ def _check_public_reminder(actor: Actor, merged: Record) -> None:
         raise NotPermitted({"recipient_ids": ["Include yourself as a recipient."]})
 
 
-def view(entity: str) -> Any:
+def view(entity: str) -> Callable[[str, Record], Record | None]:
     """The registry's ``view`` callback: what an audience sees of a record, or None."""
     readers = READERS.get(entity, frozenset())
     hidden = STAFF_ONLY_FIELDS.get(entity, frozenset())

@@ -47,8 +47,8 @@ from sync.registry import (
 )
 from sync.scope import ScopeCache
 from sync.store import NewVersion, Store, StoredRecord
-from sync.views import views_of
 from sync.versions import next_version, trusted_base
+from sync.views import views_of
 
 RESTORE = "restore"  # engine-internal op: undelete (conflict resolution only)
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from json.encoder import encode_basestring_ascii as _quote  # a JSON string, as wire_json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _quote  # a JSON string, as wire_json
 from typing import Any
 
 from sync.errors import BatchTooLarge, MalformedRequest, UnsupportedSchemaVersion
