@@ -9,7 +9,7 @@ PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.* 
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup pwa browser lint bench clean
+.PHONY: run test setup pwa browser postgres lint bench clean
 
 # The scheduler (reminders, escalation rules and notices) runs beside the web server in
 # one command; Ctrl-C stops the server, and the EXIT trap stops the scheduler with it.
@@ -22,7 +22,7 @@ run: setup pwa
 	  trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; trap 'exit 130' INT TERM; \
 	  $(BIN)/doorstep serve --host $(HOST) --port $(PORT)
 
-test: setup pwa browser lint
+test: setup pwa browser postgres lint
 	cd pwa && npm test
 	$(BIN)/python -m pytest
 
@@ -48,6 +48,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Install Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+
+# Debian's PostgreSQL 15 binaries: the tests start a throwaway cluster of their own
+# (tests/postgres_cluster.py); no PostgreSQL service needs to run.
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql-15; \
+	  else echo "Install PostgreSQL 15: sudo apt-get install -y postgresql-15"; exit 1; fi; }
 
 lint: setup
 	$(BIN)/ruff check server storage sync tests bench

@@ -3,7 +3,7 @@
 The push service is tests/push_service.py in its own process (a real one is another
 machine): it verifies every VAPID JWT and decrypts every aes128gcm payload, as a
 browser's push service and the browser would. The sender is the production path:
-``server.reminders.run_due`` — claim, recipients, fan-out on the Pusher's thread pool,
+``server.notifications.reminders.run_due`` — claim, recipients, fan-out on the Pusher's thread pool,
 batched delivery log — on a real SQLite file.
 
 Target (SPEC §6 sizing: ~5,000 patient/carer devices per CCG, reminders cluster on the
@@ -40,8 +40,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # dbtools: raw SQLite for bulk seeding
 
 import dbtools as db  # noqa: E402
 
-from server import notify, vapid  # noqa: E402
-from server.reminders import ReminderSettings, run_due  # noqa: E402
+from server.notifications import vapid  # noqa: E402
+from server.notifications import webpush as notify  # noqa: E402
+from server.notifications.reminders import ReminderSettings, run_due  # noqa: E402
 from storage import open_storage  # noqa: E402
 from storage.sqlite import migrations  # noqa: E402
 
@@ -217,7 +218,7 @@ def main() -> None:
     text = f"""{SECTION}
 
 Reminder fan-out (`bench/push_bench.py`): {args.count:,} reminders due in the same minute,
-one subscription each, sent by `server.reminders.run_due` — claim in SQLite, recipient
+one subscription each, sent by `server.notifications.reminders.run_due` — claim in SQLite, recipient
 checks, the Pusher's thread pool with one shared keep-alive HTTP session, delivery log
 written in batches — to the local push service (`tests/push_service.py`) in its own
 process, which verifies every VAPID JWT and decrypts every aes128gcm payload. Time covers

@@ -1,4 +1,4 @@
-"""Scope query benchmark: ``server.access.visible_patient_ids`` for a nurse (one team of
+"""Scope query benchmark: ``server.records.access.visible_patient_ids`` for a nurse (one team of
 100 patients) and a coordinator (two teams), at 120, 2,000 and 16,000 patients in the
 database, beside the query it replaced (``IN (SELECT … json_each)`` over migration
 0004's index, which walked every patient row).
@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server import access  # noqa: E402
-from server.entities import build_registry  # noqa: E402
+from server.records import access  # noqa: E402
+from server.records.entities import build_registry  # noqa: E402
 from storage.sqlite.connection import connect  # noqa: E402
 from storage.sqlite.migrations import migrate  # noqa: E402
 from storage.sqlite.records import TEAM_PATIENTS  # noqa: E402

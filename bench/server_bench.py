@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from conftest import login, make_patient, make_team, make_user, migrated_app, test_config  # noqa: E402
 
-from server import records  # noqa: E402
+from server.records import engine as records  # noqa: E402
 from sync import apply_push, pull  # noqa: E402
 from sync.registry import Actor  # noqa: E402
 

@@ -8,35 +8,32 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import (
+from server import config, database
+from server.http import (
     access_log,
-    api_docs,
-    auth,
-    compression,
-    config,
-    database,
-    errors,
-    headers,
-    records,
-    request_body,
-    web,
-)
-from server.api import (
     admin,
+    api_docs,
     audit,
+    compression,
     conflicts,
     devices,
+    errors,
     escalations,
     fhir_openapi,
+    headers,
     invites,
     patients,
     push,
+    request_body,
     sync,
+    web,
 )
-from server.api import auth as auth_api
-from server.api import fhir as fhir_api
-from server.api import fhir_bulk as fhir_bulk_api
-from server.api import reports as reports_api
+from server.http import auth as auth_api
+from server.http import fhir as fhir_api
+from server.http import fhir_bulk as fhir_bulk_api
+from server.http import reports as reports_api
+from server.records import engine as records
+from server.services import auth
 
 BLUEPRINTS = [
     auth_api.blp, devices.blp, invites.blp, admin.blp, audit.blp, sync.blp, conflicts.blp,

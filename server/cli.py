@@ -14,7 +14,9 @@ from typing import Any
 import click
 from flask import Flask
 
-from server import access_log, accounts, database
+from server import database
+from server.http import access_log
+from server.services import accounts
 
 
 def _app(*, migrating: bool = False) -> Flask:
@@ -50,7 +52,7 @@ def init() -> None:
     instance.mkdir(parents=True, exist_ok=True)
     instance.chmod(0o700)
     database.migrate(app)
-    from server import vapid
+    from server.notifications import vapid
 
     vapid.ensure_vapid_keys(instance)
     click.echo(f"Instance ready: {instance} (database {app.config['DB']})")
@@ -101,7 +103,7 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command()
 def scheduler() -> None:
     """Run reminders, escalation re-notification and other timed jobs (own process)."""
-    from server.scheduler import run_scheduler
+    from server.jobs.scheduler import run_scheduler
 
     run_scheduler(_app())
 
@@ -110,7 +112,7 @@ def scheduler() -> None:
 @click.option("--patients", default=200, show_default=True, type=int)
 def demo(patients: int) -> None:
     """Fill a new database with realistic synthetic data and print the demo logins."""
-    from server import demo as demo_data
+    from server.services import demo as demo_data
 
     app = _app()
     with app.app_context():

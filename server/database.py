@@ -37,7 +37,7 @@ def migrate(app: Flask | None = None) -> list[int]:
     and ``doorstep migrate`` run them every time; then makes the stored audience views
     of rows that lack current ones (``sync.views.refresh_views``). Returns the migration
     ids applied."""
-    from server.entities import build_registry
+    from server.records.entities import build_registry
 
     found = storage(app)
     applied = found.migrate()

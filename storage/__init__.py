@@ -13,9 +13,10 @@ A unit of work holds one repository per aggregate (``uow.accounts``, ``uow.sessi
 ``uow.devices``, ``uow.invites``, ``uow.audit``, ``uow.push_subscriptions``,
 ``uow.notifications``, ``uow.fhir_exports``), typed queries over synced records
 (``uow.records``) and the sync engine's store bound to the same transaction
-(``uow.store``). Each backend keeps its own migrations (``storage/sqlite/migrations``);
-``Storage.migrate()`` applies them and is called only by ``doorstep init`` / ``migrate``
-and test setup, never as a side effect of building the app.
+(``uow.store``). Each backend keeps its own migrations (``storage/sqlite/migrations``,
+``storage/postgres/migrations``); ``Storage.migrate()`` applies them and is called only
+by ``doorstep init`` / ``migrate`` and test setup, never as a side effect of building
+the app.
 
 Invariants:
 - a unit of work is one transaction: it commits when its block ends normally and rolls
@@ -58,15 +59,12 @@ Clock = Callable[[], datetime]
 
 def open_storage(url: str, *, clock: Clock | None = None) -> Storage:
     """The storage at ``url``: ``sqlite:////abs/path.db``, a plain file path, or
-    ``postgresql://…`` (refused with a clear message until that backend lands)."""
+    ``postgresql://user@host/db`` (libpq URL; see storage/postgres for pool options)."""
     scheme = urlsplit(url).scheme.lower() if "://" in url else ""
     if scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+"):
-        raise UnsupportedDatabase(
-            "DOORSTEP_DATABASE_URL names a PostgreSQL database, but this release runs on "
-            "SQLite only: the PostgreSQL backend is not available yet. Unset "
-            "DOORSTEP_DATABASE_URL to use the SQLite file DOORSTEP_DB "
-            "(default <instance>/doorstep.db)."
-        )
+        from storage.postgres import PostgresStorage
+
+        return PostgresStorage(url, clock=clock)
     if scheme == "sqlite":
         # SQLAlchemy's spelling: sqlite:///relative.db, sqlite:////absolute/path.db
         if not url.lower().startswith("sqlite:///"):
@@ -76,7 +74,8 @@ def open_storage(url: str, *, clock: Clock | None = None) -> Storage:
         path = url
     else:
         raise UnsupportedDatabase(
-            f"Unknown database URL scheme {scheme!r}: use sqlite:/// or a file path."
+            f"Unknown database URL scheme {scheme!r}: use postgresql://, sqlite:/// or a"
+            " file path."
         )
     from storage.sqlite import SqliteStorage
 

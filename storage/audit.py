@@ -8,9 +8,14 @@ JSON of machine values (fields changed, counts), never clinical free text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+# An audit row's fields besides its id, in the order backends store and list them.
+COLUMNS = ("at", "user_id", "role", "client_id", "action", "entity", "record_id",
+           "patient_id", "detail")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,20 @@ class AuditEntry:
     record_id: str | None = None
     patient_id: str | None = None
     detail: Mapping[str, Any] | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        """The values of :data:`COLUMNS`, ``detail`` as JSON text (None when empty)."""
+        detail = json.dumps(dict(self.detail), sort_keys=True) if self.detail else None
+        return (self.at, self.user_id, self.role, self.client_id, self.action, self.entity,
+                self.record_id, self.patient_id, detail)
+
+
+def entry_filters(patient_id: str | None, user_id: str | None,
+                  before_id: int | None) -> list[tuple[str, Any]]:
+    """The conditions of :meth:`Audit.entries` as (``column op``, value) pairs; a backend
+    adds its placeholder to each and joins them with AND."""
+    given = (("patient_id =", patient_id), ("user_id =", user_id), ("id <", before_id))
+    return [(condition, value) for condition, value in given if value is not None]
 
 
 class Audit(Protocol):

@@ -7,10 +7,11 @@ contract suite (``storage/contract``) tests them through these interfaces only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from storage.accounts import Accounts
@@ -117,3 +118,62 @@ class Storage(Protocol):
     def close(self) -> None:
         """Close this process's connections."""
         ...
+
+
+class BoundTransactions:
+    """The transactions of a store bound to one open unit of work (``uow.store``): that
+    one, no other — reads join it, a write inside it is refused."""
+
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.unit = unit
+
+    def current(self) -> UnitOfWork:
+        return self.unit
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        raise RuntimeError("write_transaction() cannot nest in an open unit of work")
+        yield  # pragma: no cover
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        yield self.unit
+
+
+class EngineTransactions:
+    """The engine's transactions on a storage (``Storage.sync_store()``): each one a unit
+    of work of its own, so rules the engine runs (hooks) reach it as ``store.unit``.
+    Per thread: one store may serve several threads, each in its own transaction."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._local = threading.local()
+
+    def current(self) -> UnitOfWork | None:
+        unit: UnitOfWork | None = getattr(self._local, "unit", None)
+        return unit
+
+    @contextmanager
+    def _open(self, opened: AbstractContextManager[UnitOfWork]) -> Iterator[UnitOfWork]:
+        with opened as unit:
+            self._local.unit = unit
+            try:
+                yield unit
+            finally:
+                self._local.unit = None
+
+    @contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        if self.current() is not None:
+            raise RuntimeError("write_transaction() cannot nest in an open transaction")
+        with self._open(self.storage.write()) as unit:
+            yield unit
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        current = self.current()
+        if current is not None:
+            yield current
+            return
+        with self._open(self.storage.read()) as unit:
+            yield unit

@@ -24,7 +24,7 @@ class Token:
     dead_at: datetime | None
     dead_reason: str | None  # rotated | logout | revoked
     successor_hash: str | None  # a rotated refresh token: the one that replaced it
-    successor_sealed: bytes | None  # … and the new pair, sealed (server/refresh_grace.py)
+    successor_sealed: bytes | None  # … and the new pair, sealed (server/services/refresh_grace.py)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 # chromium-l10n for the en-GB locale; without it Chromium falls back to en-US).
 CHROMIUM_ENV = {"LANG": "en_GB.UTF-8", "LANGUAGE": "en_GB"}
 AXE = ROOT / "pwa" / "node_modules" / "axe-core" / "axe.min.js"
-DEMO_PASSWORD = "doorstep-demo"  # server/demo.py
+DEMO_PASSWORD = "doorstep-demo"  # server/services/demo.py
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
 NARROW = {"width": 360, "height": 740}
@@ -77,7 +77,8 @@ def demo_app(tmp_path: Path, patients: int = 6) -> Flask:
     VAPID keys as `doorstep init` makes them (escalation notices are tried at once)."""
     from conftest import migrated_app, test_config
 
-    from server import demo, vapid
+    from server.notifications import vapid
+    from server.services import demo
 
     app = migrated_app(test_config(tmp_path))
     vapid.ensure_vapid_keys(app.config["INSTANCE"])
@@ -113,7 +114,7 @@ def records(app: Flask, entity: str, **where: Any) -> list[dict[str, Any]]:
 def write(app: Flask, entity: str, fields: dict[str, Any]) -> str:
     """Write a record as the server does (system actor, through the engine); its id."""
     from server import database
-    from server.records import write_as_system
+    from server.records.engine import write_as_system
     from sync.registry import SYSTEM
 
     with app.app_context(), database.write() as uow:

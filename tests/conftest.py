@@ -15,9 +15,16 @@ import dbtools
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from postgres_cluster import (  # noqa: F401
+    empty_postgres_url,
+    postgres_cluster,
+    postgres_url,
+    report_skips,
+)
 
-from server import accounts, database
+from server import database
 from server.app import create_app
+from server.services import accounts
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -96,6 +103,55 @@ def migrated_app(config: dict[str, Any]) -> Flask:
 def app(tmp_path: Any, clock: Clock) -> Iterator[Flask]:
     application = migrated_app(test_config(tmp_path, clock))
     yield application
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    report_skips(terminalreporter)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sync_db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
+    """Where an engine-level test's bare store lives, once per backend: a SQLite file
+    path, or a fresh migrated PostgreSQL database's URL (``sync_helpers.make_store``
+    takes either). Stores opened on it are closed after the test."""
+    import sync_helpers
+
+    if request.param == "sqlite":
+        yield tmp_path / "sync.db"
+    else:
+        yield request.getfixturevalue("postgres_url")
+    sync_helpers.close_stores()
+
+
+@pytest.fixture
+def new_sync_db() -> Any:
+    """For property tests: a factory, each call a new empty engine database (in-memory
+    SQLite; ``new_postgres_sync_db`` is the same on PostgreSQL)."""
+    return lambda: ":memory:"
+
+
+@pytest.fixture
+def new_postgres_sync_db(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A factory, each call a fresh migrated PostgreSQL database (the previous one and
+    the stores opened on it are dropped and closed)."""
+    import postgres_cluster as pg
+    import sync_helpers
+
+    cluster: pg.Cluster = request.getfixturevalue("postgres_cluster")
+    made: list[str] = []
+
+    def drop_made() -> None:
+        sync_helpers.close_stores()
+        while made:
+            cluster.drop_database(made.pop())
+
+    def make() -> str:
+        drop_made()
+        made.append(cluster.create_database(pg.migrated_template(cluster)))
+        return made[-1]
+
+    yield make
+    drop_made()
 
 
 @pytest.fixture
@@ -216,7 +272,7 @@ def patient_fields(team_id: str, **overrides: Any) -> dict[str, Any]:
 def make_record(app: Flask, entity: str, fields: dict[str, Any],
                 record_id: str | None = None) -> str:
     """Write a record as the server would (system actor), through the engine."""
-    from server import records
+    from server.records import engine as records
     from sync.registry import SYSTEM
 
     with app.app_context(), database.write() as uow:

@@ -21,9 +21,11 @@ from typing import Any
 import dbtools as db
 from push_service import BrowserSubscription
 
-from server import notify, push_subscriptions, reminders, vapid
 from server.clock import iso
 from server.config import DEFAULTS
+from server.notifications import reminders, vapid
+from server.notifications import webpush as notify
+from server.services import push_subscriptions
 from storage import Storage, open_storage
 from storage.sqlite import migrations
 from sync.registry import Actor

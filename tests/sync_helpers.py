@@ -10,6 +10,9 @@ Entities (just enough to exercise every engine rule, none of the clinical ones):
 
 Scope: staff see the patients of their teams; a ``patient`` actor sees the patient
 whose ``account`` is their user id.
+
+Stores: ``make_store`` takes a SQLite path or a PostgreSQL URL (the ``sync_db`` fixture
+gives one per backend); the few raw queries here speak both dialects.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sync.apply import ApplyContext, Change
 from sync.protocol import PullResponse, PushResponse
 from sync.registry import SYSTEM, Actor, EntityType, NotPermitted, Registry, ValidationFailed
 from sync.store import Store
+from sync.store.postgres import PostgresStore
 
 STAFF = ("nurse", "coordinator")
 FIELDS = {
@@ -37,10 +41,16 @@ FIELDS = {
 STATUSES = {"scheduled", "done", "cancelled", "open", "closed"}
 
 
+def is_postgres(store: Any) -> bool:
+    return isinstance(store, PostgresStore)
+
+
 class TeamScope:
     """Staff see their teams' patients; a patient sees their own record."""
 
     def visible_patient_ids(self, store: Any, actor: Actor) -> set[str]:
+        if is_postgres(store):
+            return self._postgres(store, actor)
         conn: sqlite3.Connection = store.conn
         if actor.role in STAFF:
             rows = conn.execute(
@@ -56,6 +66,19 @@ class TeamScope:
             )
         else:
             return set()
+        return {row[0] for row in rows}
+
+    def _postgres(self, store: Any, actor: Actor) -> set[str]:
+        if actor.role in STAFF:
+            sql, value = "data->>'team_id' = ANY(%s)", sorted(actor.team_ids)
+        elif actor.role == "patient":
+            sql, value = "data->>'account' = %s", actor.user_id
+        else:
+            return set()
+        rows = store.conn.execute(
+            f"SELECT id FROM records WHERE entity = 'patient' AND NOT deleted AND {sql}",
+            (value,),
+        )
         return {row[0] for row in rows}
 
 
@@ -176,14 +199,54 @@ class InspectableStore(SqliteStore):
         return self._conn
 
 
-def make_store(path: Path | str) -> InspectableStore:
-    """A fresh store on a real SQLite file, with the team index the scope query uses."""
+_opened: list[PostgresStore] = []
+
+
+def make_store(path: Path | str) -> Any:
+    """A fresh store on a real SQLite file, with the team index the scope query uses;
+    or on the (migrated) PostgreSQL database at a ``postgresql://`` URL."""
+    if str(path).startswith("postgresql://"):
+        _opened.append(PostgresStore.open(str(path)))
+        return _opened[-1]
     store = InspectableStore.open(path)
     store.conn.execute(
         "CREATE INDEX IF NOT EXISTS records_patient_team"
         " ON records (json_extract(data, '$.team_id')) WHERE entity = 'patient'"
     )
     return store
+
+
+def close_stores() -> None:
+    """Close the PostgreSQL stores ``make_store`` opened (the ``sync_db`` fixture's end)."""
+    while _opened:
+        _opened.pop().conn.close()
+
+
+# The engine's tables as SqliteStore's schema orders their columns, read from PostgreSQL.
+_COPIED = {
+    "records": "entity, id, version, deleted::int, updated_at, patient_id, data::text, seq,"
+    " meta::text",
+    "changelog": "seq, entity, id, version, deleted::int, patient_id, data::text, client_id,"
+    " author_id, mutation_id, changed::text, at",
+    "sync_clients": "client_id, user_id, last_mutation_id, updated_at",
+    "sync_results": "client_id, mutation_id, result",
+    "sync_quarantine": "id, at, reason, client_id, user_id, mutation_id, entity, record_id,"
+    " errors, convert_from(raw, 'UTF8')",
+}
+
+
+def sqlite_copy(store: Any) -> Any:
+    """A SQLite store holding the same engine rows (the store itself if it is SQLite):
+    lets checks written as SQLite SQL inspect what a PostgreSQL run stored."""
+    if not is_postgres(store):
+        return store
+    copy = SqliteStore.open(":memory:")
+    for table, columns in _COPIED.items():
+        rows = store.conn.execute(f"SELECT {columns} FROM {table}").fetchall()
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            copy.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    return copy
 
 
 def nurse(user: str = "n1", team: str = "A", client: str | None = None) -> Actor:
@@ -305,7 +368,8 @@ def server_view(store: Store, registry: Registry, actor: Actor) -> dict[tuple[st
 
     visible = registry.scope.visible_patient_ids(store, actor)
     rows = store.conn.execute(
-        "SELECT entity, id, version, patient_id, data FROM records WHERE deleted = 0"
+        "SELECT entity, id, version, patient_id, CAST(data AS TEXT) FROM records"
+        " WHERE CAST(deleted AS INTEGER) = 0"
     ).fetchall()
     view = {}
     for entity, record_id, version, patient_id, data in rows:

@@ -44,8 +44,8 @@ from schemathesis.specs.openapi.checks import (
 from test_escalation_rules import escalations, fall
 from test_sync_http import mutation, push, visit_fields
 
-from server import vapid
-from server.entities import ENTITIES
+from server.notifications import vapid
+from server.records.entities import ENTITIES
 
 EXAMPLES = int(os.environ.get("DOORSTEP_FUZZ_EXAMPLES", "8"))
 ROLES = ["nurse", "coordinator", "patient", "carer", "admin", "anonymous"]

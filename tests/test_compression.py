@@ -1,4 +1,4 @@
-"""Compressed responses (server/compression.py): pulls and the app shell are compressed
+"""Compressed responses (server/http/compression.py): pulls and the app shell are compressed
 when the client accepts it and only then, decode to the same bytes, keep their security
 headers and their 304s; tiny bodies and FHIR NDJSON bulk files go out as they are."""
 

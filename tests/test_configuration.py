@@ -37,16 +37,25 @@ def test_a_bad_value_stops_with_the_key_named():
         config.load({"DOORSTEP_LOGIN_MAX_FAILURES": "five"})
 
 
-def test_a_postgresql_url_refuses_to_start_and_writes_no_sqlite_file(tmp_path, monkeypatch):
-    """Until the PostgreSQL backend lands, DATABASE_URL must not be silently ignored
-    while the app quietly writes a local SQLite file instead."""
+def test_a_postgresql_url_opens_postgresql_and_writes_no_sqlite_file(
+    tmp_path, monkeypatch, empty_postgres_url
+):
+    """DATABASE_URL selects PostgreSQL: `doorstep init` migrates that database, and the
+    app never quietly writes a local SQLite file instead."""
     from click.testing import CliRunner
 
     from server import cli
+    from storage import open_storage
+    from storage.postgres import PostgresStorage
 
     monkeypatch.setenv("DOORSTEP_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setenv("DOORSTEP_DATABASE_URL", "postgresql://doorstep@db.example/doorstep")
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", empty_postgres_url)
     result = CliRunner().invoke(cli.main, ["init"])
-    assert result.exit_code != 0
-    assert "DOORSTEP_DATABASE_URL" in result.output and "PostgreSQL" in result.output
+    assert result.exit_code == 0, result.output
     assert not (tmp_path / "instance" / "doorstep.db").exists()
+    opened = open_storage(empty_postgres_url)
+    try:
+        assert isinstance(opened, PostgresStorage)
+        assert opened.pending_migrations() == []
+    finally:
+        opened.close()

@@ -7,8 +7,9 @@ import json
 import dbtools as db
 from conftest import login
 
-from server import database, demo
+from server import database
 from server.clinical.nhs_number import is_valid
+from server.services import demo
 
 
 def test_demo_data_is_realistic_and_synthetic(app, client):

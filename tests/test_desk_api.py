@@ -42,7 +42,7 @@ def test_every_record_field_has_a_label_for_people():
     import re
     from pathlib import Path
 
-    from server.schemas.record_schemas import SCHEMAS
+    from server.records.schemas.record_schemas import SCHEMAS
 
     source = (Path(__file__).parents[1] / "pwa" / "src" / "lib" / "labels.js").read_text()
     table = source.split("export const FIELD = {", 1)[1].split("};", 1)[0]

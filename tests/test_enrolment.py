@@ -143,8 +143,8 @@ def test_an_enrolment_that_starts_between_anothers_check_and_use_fails(app, setu
     start to end just as the first, its code checked, begins to use it."""
     import dbtools as db
 
-    from server import enrolment
     from server.clock import utcnow
+    from server.services import enrolment
     from storage import open_storage
 
     code = invite(setup["nurse"], setup["patient"], role="carer", relationship="son",

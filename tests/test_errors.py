@@ -81,7 +81,7 @@ def failing_app(tmp_path, clock):
 
 
 def test_unexpected_exception_is_500_without_details(failing_app, caplog):
-    from server.auth import PUBLIC_PATHS
+    from server.services.auth import PUBLIC_PATHS
 
     client = failing_app.test_client()
     user = make_user(failing_app)

@@ -36,9 +36,11 @@ from test_escalation_rules import (
 )
 from test_sync_http import mutation, push
 
-from server import database, notify, scheduler, vapid
-from server.escalation import Settings
-from server.notifications import escalation_notices
+from server import database
+from server.escalation.rules import Settings
+from server.jobs import scheduler
+from server.notifications import escalation_notices, vapid
+from server.notifications import webpush as notify
 
 PATIENT_WORDS = ("Edith", "Crawley", "Mill Lane", "fall", "injur", "welfare", "Tripped")
 
@@ -437,7 +439,7 @@ def test_a_carers_fall_report_reaches_the_coordinator_end_to_end(
 
 def _fall_in_a_unit_of_work(app, world, *, fail):
     """A fall reported inside one request's unit of work, which commits or rolls back."""
-    from server import records
+    from server.records import engine as records
     from sync import SYSTEM, Mutation, apply_mutation
 
     with app.test_request_context("/api/v1/sync/push", method="POST"):

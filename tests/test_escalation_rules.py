@@ -12,8 +12,10 @@ import dbtools as db
 import pytest
 from conftest import make_patient, make_record, make_team, make_user, migrated_app, test_config
 
-from server import database, escalation_jobs, records
+from server import database
 from server.clock import iso
+from server.escalation import scans as escalation_jobs
+from server.records import engine as records
 from sync import SYSTEM, ValidationFailed
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

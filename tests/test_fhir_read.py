@@ -174,7 +174,8 @@ def test_out_of_scope_answers_404_operation_outcome_and_is_not_audited(
 
 def test_carer_sees_demographics_and_visit_times_not_assessments(ward: Any, app: Any,
                                                                  client: Any) -> None:
-    from server import accounts, database
+    from server import database
+    from server.services import accounts
 
     with app.app_context(), database.read() as uow:
         carer = accounts.user_by_id(uow, ward["ids"]["carer_user"])

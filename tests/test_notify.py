@@ -26,8 +26,8 @@ from push_service import (  # noqa: F401 - fixtures
     second_push_service_fixture,
 )
 
-from server import notify
 from server.notifications import delivery
+from server.notifications import webpush as notify
 
 PAYLOAD = {"type": "reminder", "title": "Walk", "body": "Your daily walk", "url": "/goals",
            "id": "occ-1"}

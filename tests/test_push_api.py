@@ -11,7 +11,7 @@ import pytest
 from conftest import login, login_as, make_user
 from push_service import push_service_fixture  # noqa: F401
 
-from server import vapid
+from server.notifications import vapid
 
 
 @pytest.fixture

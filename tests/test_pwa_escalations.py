@@ -32,7 +32,7 @@ from flask import Flask
 from playwright.sync_api import Browser, expect
 
 from server.notifications.escalation_notices import payload_for
-from server.reminders import Occurrence, Reminder, reminder_payload
+from server.notifications.reminders import Occurrence, Reminder, reminder_payload
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                                 reason="Chromium is not installed (make browser)")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.schemas import records
-from server.schemas.record_schemas import SCHEMAS
+from server.records.schemas import records
+from server.records.schemas.record_schemas import SCHEMAS
 from sync.registry import Actor, ValidationFailed
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

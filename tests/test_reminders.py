@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from server.reminders import BadReminder, Reminder, occurrence_id, occurrences_between
+from server.notifications.reminders import BadReminder, Reminder, occurrence_id, occurrences_between
 
 
 def reminder(**overrides):

@@ -21,9 +21,9 @@ from push_factories import (
 )
 from push_service import push_service_fixture  # noqa: F401
 
-from server import notify
 from server.clock import iso
-from server.reminders import ReminderSettings, occurrence_id
+from server.notifications import webpush as notify
+from server.notifications.reminders import ReminderSettings, occurrence_id
 
 
 def utc(*args):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from push_factories import make_db, make_pusher, make_reminder, patient_with_browser
 from push_service import push_service_fixture  # noqa: F401
 
-from server.reminders import run_due
+from server.notifications.reminders import run_due
 from storage import open_storage
 
 START = datetime(2026, 11, 24, 8, 59, tzinfo=UTC)
@@ -74,8 +74,9 @@ def test_two_scheduler_threads_send_each_occurrence_once(tmp_path, push_service)
 
 def _scheduler_process(db_path, instance_path, name, barrier):
     # Runs in a fresh interpreter: its own connection, Pusher and HTTP session.
-    from server import notify, vapid
-    from server.reminders import run_due as run
+    from server.notifications import vapid
+    from server.notifications import webpush as notify
+    from server.notifications.reminders import run_due as run
     from storage import open_storage
 
     pusher = notify.Pusher(vapid=vapid.load_vapid(instance_path),

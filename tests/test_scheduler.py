@@ -17,8 +17,9 @@ import pytest
 from push_factories import make_pusher, make_reminder, patient_with_browser, storage_for
 from push_service import push_service_fixture  # noqa: F401
 
-from server import scheduler, vapid
 from server.clock import iso
+from server.jobs import scheduler
+from server.notifications import vapid
 
 
 @pytest.fixture
@@ -165,7 +166,7 @@ def _imported_by_a_web_worker(tmp_path, *prefixes):
 
 
 def test_web_workers_never_start_the_scheduler(tmp_path):
-    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.scheduler")
+    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.jobs.scheduler")
     assert out.stdout.strip() == "[]"
 
 
@@ -201,8 +202,8 @@ def test_doorstep_scheduler_sends_a_due_reminder_and_stops_on_sigterm(tmp_path, 
 
 
 def test_web_workers_never_import_the_jobs_or_the_scheduler(tmp_path):
-    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.scheduler",
-                                    "server.jobs", "server.escalation_jobs")
+    out = _imported_by_a_web_worker(tmp_path, "apscheduler", "server.jobs.scheduler",
+                                    "server.jobs", "server.escalation.scans")
     assert out.stdout.strip() == "[]"
 
 

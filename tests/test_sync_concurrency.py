@@ -1,9 +1,10 @@
 """No change is skipped while other writers commit concurrently (SPEC §3.3).
 
 Two threads push through their own connections while a third pulls incrementally in
-a loop, all on one WAL database file. Every record is written once or twice, so a change
-skipped by a cursor would stay missing (or stale) on the puller: after the writers stop
-and one last pull, the puller's copy must equal the server's state exactly.
+a loop, all on one database (a WAL SQLite file, or PostgreSQL). Every record is written
+once or twice, so a change skipped by a cursor would stay missing (or stale) on the
+puller: after the writers stop and one last pull, the puller's copy must equal the
+server's state exactly.
 """
 
 from __future__ import annotations
@@ -12,15 +13,7 @@ import threading
 import time
 from typing import Any
 
-from sync_helpers import (
-    Device,
-    InspectableStore,
-    make_registry,
-    make_store,
-    nurse,
-    seed_patient,
-    server_view,
-)
+from sync_helpers import Device, make_registry, make_store, nurse, seed_patient, server_view
 
 BATCHES = 60
 PER_BATCH = 8
@@ -49,7 +42,7 @@ class Progress:
 def writer(path: Any, user: str, start: threading.Barrier, progress: Progress,
            errors: list[BaseException]) -> None:
     try:
-        store = InspectableStore.open(path)
+        store = make_store(path)
         device = Device(store, make_registry(), nurse(user))
         start.wait()
         for batch in range(BATCHES):
@@ -72,12 +65,12 @@ def writer(path: Any, user: str, start: threading.Barrier, progress: Progress,
         errors.append(error)
 
 
-def test_pulls_skip_nothing_while_two_writers_commit(tmp_path: Any) -> None:
-    path = tmp_path / "sync.db"
+def test_pulls_skip_nothing_while_two_writers_commit(sync_db: Any) -> None:
+    path = sync_db
     setup = make_store(path)
     registry = make_registry()
     seed_patient(setup, registry, "P1", "A")
-    reader_store = InspectableStore.open(path)
+    reader_store = make_store(path)
     puller = Device(reader_store, registry, nurse("reader"))
     errors: list[BaseException] = []
     start = threading.Barrier(3)

@@ -27,8 +27,8 @@ from sync.registry import Actor
 
 
 @pytest.fixture
-def env(tmp_path: Any) -> Any:
-    store = make_store(tmp_path / "sync.db")
+def env(sync_db: Any) -> Any:
+    store = make_store(sync_db)
     registry = make_registry()
     seed_patient(store, registry, "P1", "A")
     seed_patient(store, registry, "P2", "B")

@@ -14,7 +14,8 @@ import pytest
 from conftest import login, make_patient, make_record, make_team, make_user, patient_fields
 from test_sync_http import mutation, pull_all, push, visit_fields
 
-from server import audit, database
+from server import database
+from server.services import audit
 
 
 def new_id() -> str:

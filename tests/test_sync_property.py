@@ -31,6 +31,7 @@ from sync_helpers import (
     nurse,
     server_view,
     server_write,
+    sqlite_copy,
 )
 
 from sync import RECORD_FIELD, apply_push, pull
@@ -174,7 +175,8 @@ class World:
 
     def server_edit(self, pick: int) -> None:
         rows = self.store.conn.execute(
-            "SELECT id FROM records WHERE entity = 'visit' AND deleted = 0 ORDER BY id"
+            "SELECT id FROM records WHERE entity = 'visit' AND CAST(deleted AS INTEGER) = 0"
+            " ORDER BY id"
         ).fetchall()
         if rows:
             server_write(
@@ -281,10 +283,16 @@ STEP = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(steps=st.lists(STEP, min_size=10, max_size=60))
-def test_devices_converge_and_nothing_is_lost(steps: list[tuple[Any, ...]]) -> None:
-    store, registry = make_store(":memory:"), make_registry()
+def test_devices_converge_and_nothing_is_lost(
+    new_sync_db: Any, steps: list[tuple[Any, ...]]
+) -> None:
+    store, registry = make_store(new_sync_db()), make_registry()
     for patient, team in PATIENTS.items():
         server_write(store, registry, "patient", patient, "create", {"team_id": team})
         for i in range(2):
@@ -305,5 +313,6 @@ def test_devices_converge_and_nothing_is_lost(steps: list[tuple[Any, ...]]) -> N
     for device in world.devices:
         assert device.outbox == []
         assert device.records == server_view(store, registry, device.actor)
+    world.store = sqlite_copy(store)  # the checks below read the rows with SQLite SQL
     check_every_value_kept(world)
     check_nothing_applied_twice(world)

@@ -25,13 +25,23 @@ from sync.cursor import decode_cursor, encode_cursor
 from sync.registry import EntityType, Registry
 
 
-@pytest.fixture
-def env(tmp_path: Any) -> Any:
-    store = make_store(tmp_path / "sync.db")
+def seeded(db: Any) -> Any:
+    store = make_store(db)
     registry = make_registry()
     seed_patient(store, registry, "P1", "A", name="Ann", access_notes="key safe 1234")
     seed_patient(store, registry, "P2", "B", name="Bob")
     return store, registry
+
+
+@pytest.fixture
+def env(sync_db: Any) -> Any:
+    return seeded(sync_db)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Any) -> Any:
+    """For the tests that watch SQLite's own change counters."""
+    return seeded(tmp_path / "sync.db")
 
 
 def visits(store: Any, registry: Any, patient: str, n: int, prefix: str = "V") -> None:
@@ -200,8 +210,8 @@ def test_a_lost_response_during_a_grant_loses_nothing(env: Any) -> None:
     assert device.records == server_view(store, registry, device.actor)
 
 
-def test_empty_pull_writes_nothing(env: Any, tmp_path: Any) -> None:
-    store, registry = env
+def test_empty_pull_writes_nothing(sqlite_env: Any, tmp_path: Any) -> None:
+    store, registry = sqlite_env
     device = Device(store, registry, nurse())
     device.sync()
     db_file = tmp_path / "sync.db"
@@ -221,8 +231,8 @@ def test_empty_pull_writes_nothing(env: Any, tmp_path: Any) -> None:
     watcher.close()
 
 
-def test_first_pull_with_nothing_visible_writes_nothing(env: Any) -> None:
-    store, registry = env
+def test_first_pull_with_nothing_visible_writes_nothing(sqlite_env: Any) -> None:
+    store, registry = sqlite_env
     before = store.conn.total_changes
     [page] = Device(store, registry, nurse("n9", team="Z")).sync()
     assert page.changes == () and store.conn.total_changes == before

@@ -29,8 +29,8 @@ from sync.registry import EntityType, ValidationFailed
 
 
 @pytest.fixture
-def env(tmp_path: Any) -> Any:
-    store = make_store(tmp_path / "sync.db")
+def env(sync_db: Any) -> Any:
+    store = make_store(sync_db)
     registry = make_registry()
     seed_patient(store, registry, "P1", "A")
     seed_patient(store, registry, "P9", "B")
@@ -401,8 +401,8 @@ def test_an_edit_equal_to_the_stored_values_writes_nothing(env: Any) -> None:
     assert count_rows(store, "changelog") == before
 
 
-def test_a_hook_failure_rolls_back_only_that_mutation(tmp_path: Any) -> None:
-    store, registry = make_store(tmp_path / "s.db"), make_registry()
+def test_a_hook_failure_rolls_back_only_that_mutation(sync_db: Any) -> None:
+    store, registry = make_store(sync_db), make_registry()
     seed_patient(store, registry, "P1", "A")
 
     def refuse_boom(ctx: Any, change: Any) -> None:
@@ -421,10 +421,10 @@ def test_a_hook_failure_rolls_back_only_that_mutation(tmp_path: Any) -> None:
     assert count_rows(store, "changelog WHERE id = 'V2'") == 0
 
 
-def test_a_crash_inside_one_mutation_rejects_only_that_mutation(tmp_path: Any) -> None:
+def test_a_crash_inside_one_mutation_rejects_only_that_mutation(sync_db: Any) -> None:
     # Issue 10 item 13: any exception inside one mutation is that mutation's rejected
     # result (its savepoint rolled back, its raw text quarantined), never a stuck outbox.
-    store, registry = make_store(tmp_path / "s.db"), make_registry()
+    store, registry = make_store(sync_db), make_registry()
     seed_patient(store, registry, "P1", "A")
 
     def crash(ctx: Any, change: Any) -> None:
@@ -442,8 +442,8 @@ def test_a_crash_inside_one_mutation_rejects_only_that_mutation(tmp_path: Any) -
 
 
 @pytest.mark.parametrize("scope_entities", [("patient",), None])
-def test_scope_follows_changes_within_a_batch(tmp_path: Any, scope_entities: Any) -> None:
-    store = make_store(tmp_path / "s.db")
+def test_scope_follows_changes_within_a_batch(sync_db: Any, scope_entities: Any) -> None:
+    store = make_store(sync_db)
     registry = make_registry(scope_entities=scope_entities)
     device = Device(store, registry, nurse())
     response = device.push(
@@ -456,8 +456,8 @@ def test_scope_follows_changes_within_a_batch(tmp_path: Any, scope_entities: Any
     assert response.results[3].errors == {"id": ["Not found."]}
 
 
-def test_hooks_see_every_change_and_can_write_server_records(tmp_path: Any) -> None:
-    store = make_store(tmp_path / "s.db")
+def test_hooks_see_every_change_and_can_write_server_records(sync_db: Any) -> None:
+    store = make_store(sync_db)
     seen: list[tuple[str, str, str, str]] = []
 
     def raise_alert(ctx: Any, change: Any) -> None:

@@ -22,8 +22,8 @@ from sync.merge import latest_change_by_other, plan_update, same_value
 
 
 @pytest.fixture
-def env(tmp_path: Any) -> Any:
-    store = make_store(tmp_path / "sync.db")
+def env(sync_db: Any) -> Any:
+    store = make_store(sync_db)
     registry = make_registry()
     seed_patient(store, registry, "P1", "A", access_notes="dog", account="pt1")
     seed_patient(store, registry, "P2", "B")

@@ -15,7 +15,8 @@ import pytest
 from conftest import login, make_patient, make_record, make_team, make_user
 from test_sync_http import pull, pull_all
 
-from server import database, entities, permissions
+from server import database
+from server.records import entities, permissions
 from sync.protocol import wire_json
 from sync.views import refresh_views
 

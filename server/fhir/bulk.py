@@ -24,9 +24,10 @@ from typing import Any
 
 from flask import Flask
 
-from server import accounts, audit, database
+from server import database
 from server.clock import iso, utcnow
 from server.fhir.export import ExportCancelled, ExportPlan, snapshot_time, write_export
+from server.services import accounts, audit
 from storage import Storage, UnitOfWork
 from storage.fhir_exports import FhirExport, NewExport
 from sync.registry import Actor

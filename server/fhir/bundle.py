@@ -2,7 +2,7 @@
 
 Errors under ``/api/v1/fhir/`` are OperationOutcome resources, as FHIR clients expect,
 not Doorstep's one error shape: the FHIR blueprint first builds the one shape with the
-same handler every endpoint uses (``server/errors.py``), then ``operation_outcome``
+same handler every endpoint uses (``server/http/errors.py``), then ``operation_outcome``
 converts it, so status codes, messages and per-field errors are decided in one place.
 """
 

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from server import records
 from server.fhir.common import MappingContext, Resource
 from server.fhir.resources import RecordReader, resources_of
+from server.records import engine as records
 from storage import Storage
 from sync.registry import Actor
 from sync.scope import visible_patient_ids

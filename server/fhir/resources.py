@@ -1,8 +1,9 @@
 """Which Doorstep records each FHIR resource type comes from, read as one actor sees them.
 
 Every read goes through ``sync.get_record``/``list_records`` with the caller's actor:
-the one scope (``server/access.py``) and redaction (``server/permissions.py``) apply,
-so a record the caller may not see is simply absent here, and the caller answers 404.
+the one scope (``server/records/access.py``) and redaction
+(``server/records/permissions.py``) apply, so a record the caller may not see is
+simply absent here, and the caller answers 404.
 Resource ids are Doorstep record ids; the CarePlan's id is its patient's id.
 """
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from server.escalation_jobs import run_escalation_rules
+from server.escalation.scans import run_escalation_rules
 from server.jobs.push import prune_push_log, run_due_reminders
 from server.notifications.escalation_notices import send_escalation_notices
 

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from server import notify, reminders
 from server.database import storage as app_storage
+from server.notifications import reminders
+from server.notifications import webpush as notify
 from storage import Storage
 
 # app.extensions key: when this app last pruned the delivery log.

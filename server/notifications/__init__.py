@@ -6,10 +6,10 @@
 - ``delivery.py``: the send-and-log step the pipeline (and the push test endpoint) use;
 - the policies say what differs: who receives a notification, its payload and Web Push
   headers, and what happens after a failed or unanswered send. Reminders
-  (``server/reminders.py``) are at most once; escalation notices
+  (``server/notifications/reminders.py``) are at most once; escalation notices
   (``escalation_notices.py``) at least once, with re-notification;
 - ``prompt.py``: a web request's first escalation notice, sent after its unit of work
   committed and its response is out.
 
-``server/notify.py`` is the Web Push sender itself and never touches the database.
+``server/notifications/webpush.py`` is the Web Push sender itself and never touches the database.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from server.notify import GONE, Outcome, Pusher, PushJob, Subscription, check_payload
+from server.notifications.webpush import GONE, Outcome, Pusher, PushJob, Subscription, check_payload
 from storage import Storage, UnitOfWork
 from storage.notifications import DeliveryRecord
 from storage.push_subscriptions import SendHealth

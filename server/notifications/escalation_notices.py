@@ -28,12 +28,13 @@ from typing import Any
 
 from flask import Flask
 
-from server import notify, vapid
 from server.clock import iso, utcnow
 from server.database import storage as app_storage
-from server.escalation import Settings, live_data
+from server.escalation.rules import Settings, live_data
+from server.notifications import vapid
+from server.notifications import webpush as notify
 from server.notifications.pipeline import Message, PassReport, Tally, run_pass
-from server.reminders import default_instance_name
+from server.notifications.reminders import default_instance_name
 from storage import Storage, UnitOfWork
 from storage.notifications import FinishedNotice
 from sync import SYSTEM, Mutation, Registry, apply_mutation
@@ -164,8 +165,8 @@ def app_registry() -> Registry:
     """The app's registry inside an app context, else the default one."""
     from flask import has_app_context
 
-    from server import records
-    from server.entities import build_registry
+    from server.records import engine as records
+    from server.records.entities import build_registry
 
     return records.registry() if has_app_context() else build_registry()
 

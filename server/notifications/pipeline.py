@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from server.notifications.delivery import deliver, subscriptions_for_users
-from server.notify import Pusher, PushJob, Subscription
+from server.notifications.webpush import Pusher, PushJob, Subscription
 from storage import Storage, UnitOfWork
 
 C = TypeVar("C")

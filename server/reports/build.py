@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from server import escalation
+from server.escalation import rules as escalation
 from server.reports import activity, caseload, load
 from server.reports.weeks import SERVICE_ZONE, last_weeks
 from storage import UnitOfWork

@@ -14,7 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from server import access, escalation
+from server.escalation import rules as escalation
+from server.records import access
 from server.reports.activity import VISIT_OUTCOMES, EndedVisit, RaisedEscalation
 from server.reports.caseload import Assessment
 from storage import UnitOfWork

@@ -1,17 +1,34 @@
 """Writing synced records for contract tests the way the server does: through the sync
-engine (``uow.store``) with the server's registry, as the system actor. No SQL."""
+engine (``uow.store``) with the server's registry, as the system actor. No SQL.
+
+The registry leaves out the escalation rules (server/escalation.py HOOKS): they run
+their own queries (care records, the notification schedule), which the notifications'
+contract tests cover per backend; tests here write the escalations those rules would.
+"""
 
 from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 from typing import Any
 
-from server.entities import build_registry
+from server.escalation import rules as escalation
+from server.records.entities import build_registry
 from storage import Storage, UnitOfWork
 from sync import SYSTEM, Mutation, apply_mutation
+from sync.registry import Registry
 
-REGISTRY = build_registry()
+
+def _without_escalation_rules(registry: Registry) -> Registry:
+    for name, rules in escalation.HOOKS.items():
+        entity = registry.entities[name]
+        registry.entities[name] = replace(
+            entity, after_apply=tuple(h for h in entity.after_apply if h not in rules))
+    return registry
+
+
+REGISTRY = _without_escalation_rules(build_registry())
 # Modulus-11-valid NHS test numbers (999 range); a test uses far fewer than these.
 _NUMBERS = itertools.cycle(
     f"99900{tail}" for tail in (
@@ -54,3 +71,15 @@ def carer_link(storage: Storage, patient_id: str, carer_id: str, *, active: bool
     return write(storage, "carer_link", {
         "patient_id": patient_id, "carer_user_id": carer_id, "relationship": "son",
         "consent_basis": "patient_consent", "active": active})
+
+
+def open_escalation(storage: Storage, patient_id: str, team_id: str, rule: str,
+                    source_entity: str, source_id: str) -> str:
+    """An open escalation as the rules raise it (server/escalation.py raise_escalation)."""
+    return write(storage, "escalation", {
+        "patient_id": patient_id, "team_id": team_id, "rule": rule, "severity": "urgent",
+        "reason": "Raised by a test.", "source_entity": source_entity,
+        "source_id": source_id, "status": "open", "occurrences": 1,
+        "raised_at": "2026-11-20T10:00:00.000000+00:00", "notified_at": None,
+        "acknowledged_by": None, "acknowledged_at": None, "resolved_by": None,
+        "resolved_at": None, "resolution_note": None})

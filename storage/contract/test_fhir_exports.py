@@ -3,6 +3,9 @@ finishing with outputs, failing, cancelling and expiry."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 from storage import Storage
 from storage.fhir_exports import NewExport
 
@@ -88,3 +91,31 @@ def test_failing_cancelling_and_expiring(storage: Storage) -> None:
         failed = exports.export_by_id("failed")
     assert fresh is not None and fresh.status == "done"
     assert failed is not None and failed.status == "expired"
+
+
+def test_two_workers_claiming_at_once_get_the_job_once(storage: Storage) -> None:
+    """Worker b claims while a's claim is still uncommitted: b waits for a's transaction
+    (SQLite's writer lock, PostgreSQL's row lock), then finds the job taken."""
+    with storage.write() as uow:
+        uow.fhir_exports.create_export(_new())
+    a_claimed, b_started = threading.Event(), threading.Event()
+    results: dict[str, bool] = {}
+
+    def worker_b() -> None:
+        a_claimed.wait(10)
+        b_started.set()
+        with storage.write() as uow:
+            results["b"] = uow.fhir_exports.claim("job", "b", now=T1, stale_before=T0)
+
+    thread = threading.Thread(target=worker_b)
+    thread.start()
+    with storage.write() as uow:
+        results["a"] = uow.fhir_exports.claim("job", "a", now=T1, stale_before=T0)
+        a_claimed.set()
+        b_started.wait(10)
+        time.sleep(0.2)  # b is now waiting on a's uncommitted claim
+    thread.join(10)
+    assert results == {"a": True, "b": False}
+    with storage.read() as uow:
+        job = uow.fhir_exports.export_by_id("job")
+    assert job is not None and job.claimed_by == "a"

@@ -10,7 +10,13 @@ from __future__ import annotations
 import uuid
 
 from storage import Storage
-from storage.contract.records_helpers import carer_link, nhs_number, patient, write
+from storage.contract.records_helpers import (
+    carer_link,
+    nhs_number,
+    open_escalation,
+    patient,
+    write,
+)
 from storage.records import VersionMade
 
 TEAM_A, TEAM_B, TEAM_C = (str(uuid.uuid4()) for _ in range(3))
@@ -135,6 +141,7 @@ def test_raised_escalations_and_open_ones_of_teams(storage: Storage) -> None:
         "falls_last_12_months": 2, "fall_injury": False, "unable_to_get_up": False,
         "lost_consciousness": False, "feels_unsteady": False,
         "worried_about_falling": False})
+    open_escalation(storage, p1, TEAM_A, "falls_risk_high", "falls_assessment", assessment)
     with storage.read() as uow:
         raised = uow.records.raised_escalations([p1])
         open_ones = uow.records.open_escalations_of_teams([TEAM_A])

@@ -8,10 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from storage.audit import AuditEntry
-
-_COLUMNS = ("at", "user_id", "role", "client_id", "action", "entity", "record_id",
-            "patient_id", "detail")
+from storage.audit import COLUMNS, AuditEntry, entry_filters
 
 
 class SqliteAudit:
@@ -21,10 +18,8 @@ class SqliteAudit:
 
     def append(self, entries: Iterable[AuditEntry]) -> None:
         self.conn.executemany(
-            f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * 9)})",
-            [(e.at, e.user_id, e.role, e.client_id, e.action, e.entity, e.record_id,
-              e.patient_id, json.dumps(dict(e.detail), sort_keys=True) if e.detail else None)
-             for e in entries],
+            f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * 9)})",
+            [entry.values() for entry in entries],
         )
 
     def entries(
@@ -35,21 +30,14 @@ class SqliteAudit:
         before_id: int | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("patient_id", patient_id), ("user_id", user_id)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if before_id is not None:
-            clauses.append("id < ?")
-            params.append(before_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        filters = entry_filters(patient_id, user_id, before_id)
+        where = " AND ".join(f"{condition} ?" for condition, _ in filters)
         cursor = self.conn.cursor()
         cursor.row_factory = sqlite3.Row
         rows = cursor.execute(
-            f"SELECT id, {', '.join(_COLUMNS)} FROM audit_log {where}"
-            " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+            f"SELECT id, {', '.join(COLUMNS)} FROM audit_log"
+            f" {'WHERE ' + where if where else ''} ORDER BY id DESC LIMIT ?",
+            (*(value for _, value in filters), limit)).fetchall()
         result = []
         for row in rows:
             item = dict(row)

@@ -8,13 +8,12 @@ back together.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from storage.base import UnitOfWork
+from storage.base import BoundTransactions, UnitOfWork
 from sync.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
@@ -43,7 +42,7 @@ class SqliteUnitOfWork(UnitOfWork):
 
     @cached_property
     def store(self) -> SqliteStore:  # type: ignore[override]
-        return SqliteStore(transactions=_Bound(self), clock=self.clock)
+        return SqliteStore(transactions=BoundTransactions(self), clock=self.clock)
 
     # Repositories: each module is storage/sqlite/<name>.py.
     @cached_property
@@ -106,22 +105,3 @@ class SqliteUnitOfWork(UnitOfWork):
         from storage.sqlite.care_records import SqliteCareRecordQueries
 
         return SqliteCareRecordQueries(self.conn, self.clock)
-
-
-class _Bound:
-    """The transactions of a store bound to one open unit of work: that one, no other."""
-
-    def __init__(self, unit: SqliteUnitOfWork) -> None:
-        self.unit = unit
-
-    def current(self) -> SqliteUnitOfWork:
-        return self.unit
-
-    @contextmanager
-    def write(self) -> Iterator[Any]:
-        raise RuntimeError("write_transaction() cannot nest in an open unit of work")
-        yield  # pragma: no cover
-
-    @contextmanager
-    def read(self) -> Iterator[Any]:
-        yield self.unit

@@ -1,1 +1,0 @@
-"""One flask-smorest Blueprint per resource (each module exposes ``blp``); thin views."""

@@ -1,0 +1,1 @@
+"""Escalation rules (change -> findings) and raising them; the scheduler's scans."""

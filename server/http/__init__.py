@@ -1,0 +1,1 @@
+"""HTTP: one flask-smorest blueprint per resource, errors, headers, the web shell."""

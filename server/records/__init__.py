@@ -1,0 +1,1 @@
+"""What the sync engine is handed: the registry, permissions, scope, schemas."""

@@ -1,1 +1,0 @@
-"""Marshmallow schemas, named <Thing>Schema: the shapes of requests and responses."""
