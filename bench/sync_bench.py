@@ -20,6 +20,7 @@ Targets: (a) ≤ 25 ms median, (b) ≤ 35 ms median, (c) ≥ 2,800/s, (d) no wri
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -41,13 +42,17 @@ from sync_helpers import Device, InspectableStore, make_registry, nurse  # noqa:
 
 from sync import apply_push, pull  # noqa: E402
 from sync.cursor import decode_cursor  # noqa: E402
+from sync.protocol import wire_json  # noqa: E402
 from sync.registry import Actor  # noqa: E402
 from sync.store.sqlite import connect, create_schema  # noqa: E402
+from sync.store.sqlite_schema import add_views  # noqa: E402
 
 TEAMS = 20
 VISITS_PER_PATIENT = 50
 DEVICES = 200
 STAMP = "2026-11-24T09:00:00.000000+00:00"
+# Staff see visits whole: the engine's pulls splice the stored view (as the server's).
+VIEWS_KEY = "bench-views-1"
 
 
 def patient_id(n: int) -> str:
@@ -74,6 +79,7 @@ def build(path: Path, history: int) -> None:
     conn.execute("PRAGMA synchronous = OFF")  # build only; runs use FULL
     conn.execute("BEGIN IMMEDIATE")
     create_schema(conn)
+    add_views(conn)
     conn.execute(
         "CREATE INDEX records_patient_team ON records (json_extract(data, '$.team_id'))"
         " WHERE entity = 'patient'"
@@ -157,9 +163,10 @@ def build(path: Path, history: int) -> None:
     )
     conn.executemany(
         "INSERT INTO records (entity, id, version, deleted, updated_at, patient_id, data,"
-        " seq, meta) VALUES (?,?,?,0,?,?,?,?,?)",
+        " seq, meta, views_key, view_staff) VALUES (?,?,?,0,?,?,?,?,?,?,?)",
         (
-            (k[0], k[1], e[0], STAMP, e[4], json.dumps(e[1]), e[3], json.dumps(e[2]))
+            (k[0], k[1], e[0], STAMP, e[4], json.dumps(e[1]), e[3], json.dumps(e[2]),
+             *((VIEWS_KEY, wire_json(e[1])) if k[0] == "visit" else (None, None)))
             for k, e in state.items()
         ),
     )
@@ -171,8 +178,17 @@ def build(path: Path, history: int) -> None:
     conn.close()
 
 
+def views_registry() -> Any:
+    """The test registry with the server's stored-views setup for nurses' visits."""
+    registry = make_registry()
+    registry.audiences, registry.views_key = {"nurse": "staff"}, VIEWS_KEY
+    visit = registry.entities["visit"]
+    registry.entities["visit"] = dataclasses.replace(visit, view=lambda audience, data: data)
+    return registry
+
+
 def cached_store(history: int, rebuild: bool) -> Path:
-    cache = Path(f"/tmp/doorstep_sync_bench_{history}.db")
+    cache = Path(f"/tmp/doorstep_sync_bench_{history}.v19.db")  # with stored views
     if rebuild or not cache.exists():
         for suffix in ("", "-wal", "-shm"):
             Path(f"{cache}{suffix}").unlink(missing_ok=True)
@@ -281,8 +297,8 @@ def raw_push(conn: sqlite3.Connection, body: bytes, client_id: str) -> None:
             ),
         ).lastrowid
         conn.execute(
-            "UPDATE records SET version = ?, data = ?, seq = ?, meta = ?, updated_at = ?"
-            " WHERE entity = ? AND id = ?",
+            "UPDATE records SET version = ?, data = ?, seq = ?, meta = ?, updated_at = ?,"
+            " views_key = NULL WHERE entity = ? AND id = ?",
             (version, text, seq, json.dumps(meta), STAMP, m["entity"], m["id"]),
         )
         conn.execute(
@@ -335,7 +351,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runs = 10 if args.quick else 30
     path = cached_store(history, args.rebuild)
     store = InspectableStore.open(path)
-    registry = make_registry()
+    registry = views_registry()
     patients, visits = store.conn.execute("SELECT patients, visits FROM bench_meta").fetchone()
     results: dict[str, Any] = {"history": history, "patients": patients, "visits": visits}
     print(

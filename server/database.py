@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from server.clock import utcnow
 from storage import Storage, UnitOfWork, open_storage
 from sync.store import Store
+from sync.views import refresh_views
 
 
 def database_url(config: dict[str, object]) -> str:
@@ -33,12 +34,16 @@ def storage(app: Flask | None = None) -> Storage:
 def migrate(app: Flask | None = None) -> list[int]:
     """Apply the storage's pending migrations, then create the record-field indexes the
     entities declare (``Registry.indexes()``); both are idempotent, so ``doorstep init``
-    and ``doorstep migrate`` run them every time. Returns the migration ids applied."""
+    and ``doorstep migrate`` run them every time; then makes the stored audience views
+    of rows that lack current ones (``sync.views.refresh_views``). Returns the migration
+    ids applied."""
     from server.records.entities import build_registry
 
     found = storage(app)
     applied = found.migrate()
-    found.sync_store().ensure_indexes(build_registry().indexes())
+    registry = build_registry()
+    found.sync_store().ensure_indexes(registry.indexes())
+    refresh_views(found.sync_store(), registry)  # rows without current stored views
     return applied
 
 

@@ -48,6 +48,7 @@ from sync.registry import (
 from sync.scope import ScopeCache
 from sync.store import NewVersion, Store, StoredRecord
 from sync.versions import next_version, trusted_base
+from sync.views import views_of
 
 RESTORE = "restore"  # engine-internal op: undelete (conflict resolution only)
 
@@ -366,6 +367,7 @@ class _Run(ConflictRecorder):
                 author_id=self.actor.user_id,
                 mutation_id=mutation.mutation_id,
                 at=at,
+                views=views_of(self.registry, et, data),
             )
         )
         self.scope.changed(mutation.entity)

@@ -52,11 +52,14 @@ def changes_since(
     limit: int,
     *,
     high_water: int | None = None,
+    audience: str | None = None,
+    views_key: str | None = None,
 ) -> list[ChangedRow]:
     """Records of these patients changed after ``since``, in seq order, at most ``limit``.
 
     Each record appears once, at its latest version. ``high_water`` (the snapshot's
-    ``current_cursor``) lets the store pick the cheaper index.
+    ``current_cursor``) lets the store pick the cheaper index; ``audience`` and
+    ``views_key`` ask for that audience's stored views (``Store.changed_since``).
     """
     if not patient_ids:
         return []
@@ -65,5 +68,5 @@ def changes_since(
         return []
     walk = (top - since) < SEEK_PER_PATIENT_COST * len(patient_ids)
     return store.changed_since(
-        patient_ids, since, limit, by_patient=not walk
+        patient_ids, since, limit, by_patient=not walk, audience=audience, views_key=views_key
     )

@@ -56,6 +56,9 @@ CONFLICT_TYPE = EntityType(
     patient_field="patient_id",
     server_only=True,
     redact=_redact,
+    # Seen whole by whoever sees it; who does depends on the actor (its authors).
+    view=lambda audience, data: data,
+    personal=True,
 )
 
 

@@ -15,8 +15,9 @@ one error body (``{"field": ["message"]}``). Invariants:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _quote  # a JSON string, as wire_json
 from typing import Any
 
 from sync.errors import BatchTooLarge, MalformedRequest, UnsupportedSchemaVersion
@@ -36,6 +37,40 @@ _MUTATION_KEYS = frozenset(
 )
 
 Json = Any
+
+
+def wire_json(value: Json) -> str:
+    """JSON as the wire carries it: sorted keys, compact, ASCII (what Flask's JSON
+    provider makes of a dict, so a spliced body has the same bytes as an encoded one)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+class JsonText(Mapping[str, Json]):
+    """A JSON object kept as its wire text (a stored view): spliced into a response as
+    it is, decoded only if someone reads it."""
+
+    __slots__ = ("text", "_value")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._value: dict[str, Json] | None = None
+
+    def decoded(self) -> dict[str, Json]:
+        if self._value is None:
+            self._value = json.loads(self.text)
+        return self._value
+
+    def __getitem__(self, key: str) -> Json:
+        return self.decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.decoded())
+
+    def __len__(self) -> int:
+        return len(self.decoded())
+
+    def __repr__(self) -> str:
+        return f"JsonText({self.text!r})"
 
 
 @dataclass(frozen=True)
@@ -130,8 +165,18 @@ class RecordChange:
             "version": self.version,
             "deleted": self.deleted,
             "updated_at": self.updated_at,
-            "data": self.data,
+            "data": self.data.decoded() if isinstance(self.data, JsonText) else self.data,
         }
+
+    def wire_text(self) -> str:
+        """``wire_json(self.to_wire())``, splicing data kept as text."""
+        if not isinstance(self.data, JsonText):
+            return wire_json(self.to_wire())
+        return (
+            f'{{"data":{self.data.text},"deleted":{"true" if self.deleted else "false"},'
+            f'"entity":{_quote(self.entity)},"id":{_quote(self.id)},'
+            f'"updated_at":{_quote(self.updated_at)},"version":{int(self.version)}}}'
+        )
 
 
 @dataclass(frozen=True)
@@ -166,6 +211,18 @@ class PullResponse:
             "last_mutation_id": self.last_mutation_id,
             "server_time": self.server_time,
         }
+
+    def wire_text(self) -> str:
+        """``wire_json(self.to_wire())`` without decoding records kept as text."""
+        rest = wire_json({
+            "cursor": self.cursor,
+            "evictions": [eviction.to_wire() for eviction in self.evictions],
+            "has_more": self.has_more,
+            "last_mutation_id": self.last_mutation_id,
+            "server_time": self.server_time,
+        })
+        changes = ",".join(change.wire_text() for change in self.changes)
+        return '{"changes":[' + changes + "]," + rest[1:]
 
 
 def body_text(body: bytes | str | Mapping[str, Json]) -> str:

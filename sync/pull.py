@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +34,11 @@ from sync.apply import entity_type
 from sync.changelog import changes_since, current_cursor
 from sync.cursor import CursorState, decode_cursor, encode_cursor
 from sync.errors import CursorResetRequired, MalformedRequest
-from sync.protocol import Eviction, PullResponse, RecordChange
+from sync.protocol import Eviction, JsonText, PullResponse, RecordChange
 from sync.registry import Actor, Registry
 from sync.scope import EMPTY_REF, load_scope_set, save_scope_sets, scope_ref, visible_patient_ids
 from sync.store import ChangedRow, Store
+from sync.views import audience_of
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -60,6 +62,9 @@ class _Page:
     evictions: list[Eviction] = field(default_factory=list)
     patient_ids: set[str] = field(default_factory=set)
     more: bool = False
+    # The audience whose stored views this actor's pull splices (None: redact each).
+    audience: str | None = None
+    views_key: str | None = None
 
 
 def pull(
@@ -92,7 +97,12 @@ def pull(
         if state.target is not None:
             target = load_scope_set(store, state.target, actor.user_id)
         visible = visible_patient_ids(store, registry, actor)
+        if state.target is None and state.since >= top and visible == held:
+            # The empty poll: nothing changed, no one entered or left scope.
+            return _nothing_since(store, actor, state, top)
         page = _Page(state.since, held, target, state.pos, state.floor, state.key, state.key_seq)
+        page.audience = audience_of(registry, actor.role)
+        page.views_key = registry.views_key if page.audience is not None else None
         _apply_scope(page, visible, top)
         for _ in range(MAX_HIDDEN_PAGES):
             _read_page(store, registry, actor, page, limit, top)
@@ -123,6 +133,22 @@ def pull(
         last_mutation_id=last_mutation_id,
         server_time=server_time,
         patient_ids=frozenset(page.patient_ids),
+    )
+
+
+def _nothing_since(store: Store, actor: Actor, state: CursorState, top: int) -> PullResponse:
+    """What the full path answers when nothing changed since the cursor (the same cursor
+    a page reading no rows makes), from a few lookups in the pull's snapshot and with no
+    scope-set hashing or saving."""
+    new_state = CursorState(state.epoch, top, state.held, None, top, state.floor, state.key,
+                            state.key_seq)
+    return PullResponse(
+        changes=(),
+        evictions=(),
+        cursor=encode_cursor(new_state),
+        has_more=False,
+        last_mutation_id=store.last_mutation_id(actor.client_id),
+        server_time=store.now(),
     )
 
 
@@ -174,13 +200,11 @@ def _read_page(
             return
     since = page.since
     if page.target is None:
-        rows = changes_since(store, page.held, since, limit + 1, high_water=top)
+        rows = _changes(store, page, page.held, since, limit + 1, top)
     else:
         granted = page.target - page.held
-        held_rows = changes_since(store, page.held, max(since, page.pos), limit + 1, high_water=top)
-        granted_rows = changes_since(
-            store, granted, max(page.floor, page.pos), limit + 1, high_water=top
-        )
+        held_rows = _changes(store, page, page.held, max(since, page.pos), limit + 1, top)
+        granted_rows = _changes(store, page, granted, max(page.floor, page.pos), limit + 1, top)
         rows = list(heapq.merge(held_rows, granted_rows, key=lambda row: row.seq))[: limit + 1]
     page.more = len(rows) > limit
     rows = rows[:limit]
@@ -199,6 +223,13 @@ def _read_page(
         page.pos = page.since
 
 
+def _changes(
+    store: Store, page: _Page, patient_ids: frozenset[str], since: int, limit: int, top: int
+) -> list[ChangedRow]:
+    return changes_since(store, patient_ids, since, limit, high_water=top,
+                         audience=page.audience, views_key=page.views_key)
+
+
 def _read_grants(
     store: Store, registry: Registry, actor: Actor, page: _Page, limit: int
 ) -> int:
@@ -209,7 +240,8 @@ def _read_grants(
     assert page.target is not None and page.key is not None
     granted = sorted(page.target - page.held)
     remaining = granted[bisect.bisect_left(granted, page.key) :]
-    rows = store.sweep_records(remaining, page.key, page.key_seq, page.floor, limit + 1)
+    rows = store.sweep_records(remaining, page.key, page.key_seq, page.floor, limit + 1,
+                               audience=page.audience, views_key=page.views_key)
     for row in rows[:limit]:
         _deliver(store, registry, actor, page, row, page.since)
     if len(rows) > limit:
@@ -225,8 +257,11 @@ def _deliver(
     et = entity_type(registry, row.entity)
     if et is None:
         return
-    data: dict[str, Any] = json.loads(row.data)
-    shown = et.redact(actor, data)
+    shown: Mapping[str, Any] | None
+    if row.viewed and et.view is not None and not et.personal:
+        shown = None if row.view is None else JsonText(row.view)  # stored at write time
+    else:
+        shown = et.redact(actor, json.loads(row.data))
     if shown is None:
         # Hidden now. A held patient's device may have an earlier, visible version.
         if row.patient_id in page.held and _was_visible(store, registry, actor, row, since):

@@ -76,6 +76,8 @@ Authorizer = Callable[[Actor, str, Record | None, Record], None]
 Deriver = Callable[[Record], Record]
 # redact(actor, data) -> the fields this actor may see, or None if the record is hidden.
 Redactor = Callable[[Actor, Record], Record | None]
+# view(audience, data) -> what every actor of that audience sees, or None if hidden.
+AudienceView = Callable[[str, Record], Record | None]
 # after_apply(ctx, change) runs in the push transaction after a record is written.
 # ctx is a sync.apply.ApplyContext, change a sync.apply.Change.
 AfterApply = Callable[[Any, Any], None]
@@ -125,6 +127,14 @@ class EntityType:
     client_fields: frozenset[str] = frozenset()
     derive: Deriver = _no_derive
     redact: Redactor = _show_all
+    # What each audience (``Registry.audiences``) sees, stored with each version so pulls
+    # splice it instead of decoding and redacting: for an actor whose role maps to
+    # audience A, ``redact(actor, data)`` must equal ``view(A, data)``, unless
+    # ``personal``. None: not declared (pulls decode and redact this entity's records).
+    view: AudienceView | None = None
+    # ``redact`` also depends on who the actor is within its audience (a carer's own
+    # link, a conflict's authors): pulls decode and redact these records.
+    personal: bool = False
     after_apply: tuple[AfterApply, ...] = ()
     # Fields holding the id of another record (field -> that record's entity): it must
     # exist, be live and belong to the same patient (the server's reference check).
@@ -155,6 +165,13 @@ class Registry:
     scope_entities: frozenset[str] | None = None
     # What is wrong with the id of a record being created (the server wants UUIDs).
     record_id_errors: Callable[[str], list[str]] = _any_id
+    # Role -> the audience (one of sync.store.AUDIENCES) whose stored views its pulls use;
+    # a role not listed (admin) is redacted record by record.
+    audiences: Mapping[str, str] = field(default_factory=dict)
+    # Names the rules the stored views are made under (change it when ``view`` or
+    # ``audiences`` change): rows made under another key are redacted record by record
+    # until ``sync.refresh_views`` remakes them. None: no stored views at all.
+    views_key: str | None = None
 
     def register(self, entity: EntityType) -> None:
         if entity.name == CONFLICT_ENTITY:

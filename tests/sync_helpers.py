@@ -225,7 +225,7 @@ def close_stores() -> None:
 # The engine's tables as SqliteStore's schema orders their columns, read from PostgreSQL.
 _COPIED = {
     "records": "entity, id, version, deleted::int, updated_at, patient_id, data::text, seq,"
-    " meta::text",
+    " meta::text, views_key, view_staff, view_patient, view_carer",
     "changelog": "seq, entity, id, version, deleted::int, patient_id, data::text, client_id,"
     " author_id, mutation_id, changed::text, at",
     "sync_clients": "client_id, user_id, last_mutation_id, updated_at",

@@ -111,7 +111,8 @@ def uuid_errors(record_id: str) -> list[str]:
 def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
     """Every entity with its rules; ``falls_thresholds`` overrides the instrument's."""
     registry = Registry(scope=access.AccessScope(), scope_entities=SCOPE_ENTITIES,
-                        record_id_errors=uuid_errors)
+                        record_id_errors=uuid_errors, audiences=permissions.AUDIENCES,
+                        views_key=permissions.VIEWS_KEY)
     for name in ENTITIES:
         # References first: no other hook (escalation rules) acts on a refused change.
         hooks = (
@@ -129,6 +130,8 @@ def build_registry(falls_thresholds: dict[str, Any] | None = None) -> Registry:
                 client_fields=CLIENT_FIELDS.get(name, frozenset()),
                 derive=record_schemas.deriver_for(name, falls_thresholds=falls_thresholds),
                 redact=permissions.redact(name),
+                view=permissions.view(name),
+                personal=name in permissions.PERSONAL,
                 after_apply=hooks,
                 references=REFERENCES.get(name, {}),
                 indexed=INDEXED.get(name, ()),

@@ -19,6 +19,9 @@ alike, so there is one rule set for every path.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from sync.registry import Actor, NotPermitted, Record
@@ -41,19 +44,26 @@ WRITERS: dict[str, frozenset[str]] = {
     "escalation": frozenset({"coordinator"}),
 }
 
-# Which roles see each entity at all.
+# The audiences pulls keep a stored view for (sync.store.AUDIENCES): every role of an
+# audience sees the same of a record, except the ``PERSONAL`` rules below.
+AUDIENCES: dict[str, str] = {
+    "nurse": "staff", "coordinator": "staff", "patient": "patient", "carer": "carer",
+}
+_ALL = frozenset({"staff", "patient", "carer"})
+
+# Which audiences see each entity at all.
 READERS: dict[str, frozenset[str]] = {
-    "patient": STAFF | PUBLIC,
-    "carer_link": STAFF | PUBLIC,
-    "visit": STAFF | PUBLIC,
-    "visit_addendum": STAFF | {"patient"},
-    "falls_assessment": STAFF | {"patient"},
-    "activation_score": STAFF | {"patient"},
-    "goal": STAFF | PUBLIC,
-    "goal_log": STAFF | PUBLIC,
-    "self_report": STAFF | PUBLIC,
-    "reminder": STAFF | PUBLIC,
-    "escalation": STAFF,
+    "patient": _ALL,
+    "carer_link": _ALL,
+    "visit": _ALL,
+    "visit_addendum": frozenset({"staff", "patient"}),
+    "falls_assessment": frozenset({"staff", "patient"}),
+    "activation_score": frozenset({"staff", "patient"}),
+    "goal": _ALL,
+    "goal_log": _ALL,
+    "self_report": _ALL,
+    "reminder": _ALL,
+    "escalation": frozenset({"staff"}),
 }
 
 # Fields only staff see (SPEC §2: access_notes — key safe, pets, parking).
@@ -112,24 +122,57 @@ def _check_public_reminder(actor: Actor, merged: Record) -> None:
         raise NotPermitted({"recipient_ids": ["Include yourself as a recipient."]})
 
 
-def redact(entity: str) -> Any:
-    """The registry's ``redact`` callback: the fields this actor may see, or None."""
+def view(entity: str) -> Callable[[str, Record], Record | None]:
+    """The registry's ``view`` callback: what an audience sees of a record, or None."""
     readers = READERS.get(entity, frozenset())
     hidden = STAFF_ONLY_FIELDS.get(entity, frozenset())
     carer_fields = CARER_FIELDS.get(entity)
 
-    def view(actor: Actor, data: Record) -> Record | None:
-        if actor.role == "system" or actor.role in STAFF:
-            return data if actor.role in readers or actor.role == "system" else None
-        if actor.role not in readers:
+    def seen(audience: str, data: Record) -> Record | None:
+        if audience not in readers:
+            return None
+        if audience == "staff":
+            return data
+        visible = {k: v for k, v in data.items() if k not in hidden}
+        if audience == "carer" and carer_fields is not None:
+            visible = {k: v for k, v in visible.items() if k in carer_fields}
+        return visible
+
+    return seen
+
+
+# Entities where who the actor is matters beyond the audience: a carer sees only their
+# own carer link.
+PERSONAL = frozenset({"carer_link"})
+
+
+def redact(entity: str) -> Any:
+    """The registry's ``redact`` callback: the fields this actor may see, or None."""
+    seen = view(entity)
+
+    def redacted(actor: Actor, data: Record) -> Record | None:
+        if actor.role == "system":
+            return data
+        audience = AUDIENCES.get(actor.role)
+        if audience is None:
             return None
         if entity == "carer_link" and actor.role == "carer" and (
             data.get("carer_user_id") != actor.user_id
         ):
             return None
-        visible = {k: v for k, v in data.items() if k not in hidden}
-        if actor.role == "carer" and carer_fields is not None:
-            visible = {k: v for k, v in visible.items() if k in carer_fields}
-        return visible
+        return seen(audience, data)
 
-    return view
+    return redacted
+
+
+def _views_key() -> str:
+    """Names the rules above, so stored views made under other rules are not served."""
+    rules = repr((sorted(AUDIENCES.items()),
+                  sorted((k, sorted(v)) for k, v in READERS.items()),
+                  sorted((k, sorted(v)) for k, v in STAFF_ONLY_FIELDS.items()),
+                  sorted((k, sorted(v)) for k, v in CARER_FIELDS.items())))
+    source = inspect.getsource(view) + inspect.getsource(redact)
+    return hashlib.sha256((rules + source).encode()).hexdigest()[:16]
+
+
+VIEWS_KEY = _views_key()

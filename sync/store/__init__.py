@@ -9,6 +9,11 @@ Shared storage contract (each backend's record queries in ``storage/`` read it t
 patient_id, data (JSON of all fields incl. server-computed), seq (latest changelog
 seq)`` — plus the engine's own ``meta`` column (per field: ``[version last changed,
 client_id that changed it]``).
+Each record row also keeps what each *audience* sees of it (``AUDIENCES``), as JSON text
+made at write time from the registry's ``EntityType.view`` (NULL: hidden from that
+audience), with the ``views_key`` of the rules that made them (NULL: not made). A pull
+splices that text into its response instead of decoding and re-encoding each record, but
+only from rows whose ``views_key`` is the registry's current one.
 ``changelog`` holds every version of every record, append-only; ``seq`` is its key.
 Indexes on record fields are declared by the registry (``RecordIndex``) and made by
 ``Store.ensure_indexes``; no one else indexes these tables.
@@ -24,6 +29,8 @@ from typing import Any, NamedTuple, Protocol
 
 # Per field: (version in which it last changed, client_id that changed it).
 FieldStamp = tuple[int, str]
+# The audiences whose view of each record the store keeps (one column each).
+AUDIENCES = ("staff", "patient", "carer")
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,20 @@ class ChangedRow(NamedTuple):
     patient_id: str
     data: str
     seq: int
+    # Read for one audience (``audience=`` of changed_since / sweep_records): whether the
+    # row's stored views are current (the ``views_key`` asked for), and that audience's
+    # view (None: hidden from it). Both meaningless unless ``viewed``.
+    viewed: bool = False
+    view: str | None = None
+
+
+@dataclass(frozen=True)
+class AudienceViews:
+    """What each audience sees of one version (JSON text, None = hidden), and the key of
+    the rules that made them."""
+
+    key: str
+    texts: Mapping[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,8 @@ class NewVersion:
     author_id: str
     mutation_id: int | None
     at: str
+    # None: no stored views (a pull decodes and redacts this record).
+    views: AudienceViews | None = None
 
 
 @dataclass(frozen=True)
@@ -174,9 +197,13 @@ class Store(Protocol):
         limit: int,
         *,
         by_patient: bool = True,
+        audience: str | None = None,
+        views_key: str | None = None,
     ) -> list[ChangedRow]:
         """Current rows (tombstones too) of these patients with seq > ``after``, in seq
-        order, at most ``limit``; ``by_patient`` only hints which index is cheaper."""
+        order, at most ``limit``; ``by_patient`` only hints which index is cheaper.
+        With ``audience`` (one of ``AUDIENCES``), each row carries that audience's stored
+        view, ``viewed`` when the row's views were made under ``views_key``."""
         ...
 
     def sweep_records(
@@ -186,9 +213,21 @@ class Store(Protocol):
         after_seq: int,
         upto: int,
         limit: int,
+        *,
+        audience: str | None = None,
+        views_key: str | None = None,
     ) -> list[ChangedRow]:
         """Live rows of these patients with seq ≤ ``upto``, in (patient_id, seq) order,
-        after the key (after_patient, after_seq), at most ``limit``."""
+        after the key (after_patient, after_seq), at most ``limit``; ``audience`` and
+        ``views_key`` as for ``changed_since``."""
+        ...
+
+    def records_without_views(self, views_key: str, limit: int) -> list[StoredRecord]:
+        """Up to ``limit`` current rows whose views were not made under ``views_key``."""
+        ...
+
+    def set_views(self, entity: str, record_id: str, views: AudienceViews | None) -> None:
+        """Replace a current row's stored views (None: none stored); history untouched."""
         ...
 
     def list_records(

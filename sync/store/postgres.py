@@ -39,11 +39,12 @@ from psycopg.pq import TransactionStatus
 
 from sync.store import ChangedRow, HistoryEntry, NewVersion, StoredRecord, Transactions
 from sync.store.postgres_bookkeeping import PostgresBookkeeping
+from sync.store.postgres_views import ROW as _ROW
+from sync.store.postgres_views import PostgresViews, row_columns, view_values, with_key
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 CHANGELOG_LOCK = 0x446F_6F72_0002  # "Door" 2: see storage/postgres/migrations for 1
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_ROW = "entity, id, version, deleted::int, updated_at, patient_id, data::text, seq"
 _IN_TRANSACTION = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
 
@@ -82,7 +83,7 @@ class _OwnTransaction:
         self.changelog_locked = False
 
 
-class PostgresStore(PostgresBookkeeping):
+class PostgresStore(PostgresViews, PostgresBookkeeping):
     """The engine's storage over PostgreSQL.
 
     Over one autocommit connection whose transactions it runs itself (tests, benchmarks),
@@ -244,11 +245,16 @@ class PostgresStore(PostgresBookkeeping):
             " %(deleted)s, %(patient_id)s, %(data)s::jsonb, %(client_id)s, %(author_id)s,"
             " %(mutation_id)s, %(changed)s::jsonb, %(at)s) RETURNING seq)"
             " INSERT INTO records (entity, id, version, deleted, updated_at, patient_id, data,"
-            " seq, meta) SELECT %(entity)s, %(id)s, %(version)s, %(deleted)s, %(at)s,"
-            " %(patient_id)s, %(data)s::jsonb, logged.seq, %(meta)s::jsonb FROM logged"
+            " seq, meta, views_key, view_staff, view_patient, view_carer)"
+            " SELECT %(entity)s, %(id)s, %(version)s, %(deleted)s, %(at)s,"
+            " %(patient_id)s, %(data)s::jsonb, logged.seq, %(meta)s::jsonb, %(views_key)s,"
+            " %(view_staff)s, %(view_patient)s, %(view_carer)s FROM logged"
             " ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version,"
             " deleted = excluded.deleted, updated_at = excluded.updated_at,"
-            " data = excluded.data, seq = excluded.seq, meta = excluded.meta RETURNING seq",
+            " data = excluded.data, seq = excluded.seq, meta = excluded.meta,"
+            " views_key = excluded.views_key, view_staff = excluded.view_staff,"
+            " view_patient = excluded.view_patient, view_carer = excluded.view_carer"
+            " RETURNING seq",
             {
                 "entity": version.entity,
                 "id": version.id,
@@ -262,6 +268,7 @@ class PostgresStore(PostgresBookkeeping):
                 "changed": _dump(list(version.changed)),
                 "at": version.at,
                 "meta": _dump({name: list(stamp) for name, stamp in version.meta.items()}),
+                **view_values(version.views),
             },
             lock=False,
         )
@@ -300,18 +307,21 @@ class PostgresStore(PostgresBookkeeping):
         *,
         skip_deleted_upto: int = 0,
         by_patient: bool = True,
+        audience: str | None = None,
+        views_key: str | None = None,
     ) -> list[ChangedRow]:
         """Records of these patients with seq > after, in seq order, at most ``limit``;
         tombstones with seq ≤ ``skip_deleted_upto`` left out. ``by_patient`` is SQLite's
         index hint; PostgreSQL's planner picks between the two indexes itself."""
         if not patient_ids:
             return []
+        columns, key = row_columns(audience)
         rows = self._rows(
-            f"SELECT {_ROW} FROM records WHERE patient_id = ANY(%s) AND seq > %s"
+            f"SELECT {columns} FROM records WHERE patient_id = ANY(%s) AND seq > %s"
             " AND (NOT deleted OR seq > %s) ORDER BY seq LIMIT %s",
-            (sorted(patient_ids), after, skip_deleted_upto, limit),
+            (*with_key(key, views_key), sorted(patient_ids), after, skip_deleted_upto, limit),
         )
-        return [ChangedRow._make(row) for row in rows]
+        return [ChangedRow(*row) for row in rows]
 
     def sweep_records(
         self,
@@ -320,18 +330,23 @@ class PostgresStore(PostgresBookkeeping):
         after_seq: int,
         upto: int,
         limit: int,
+        *,
+        audience: str | None = None,
+        views_key: str | None = None,
     ) -> list[ChangedRow]:
         """Live records of these patients with seq ≤ ``upto``, in (patient_id, seq) order,
         after the key (after_patient, after_seq)."""
         if not patient_ids:
             return []
+        columns, key = row_columns(audience)
         rows = self._rows(
-            f"SELECT {_ROW} FROM records WHERE patient_id = ANY(%s) AND seq <= %s"
+            f"SELECT {columns} FROM records WHERE patient_id = ANY(%s) AND seq <= %s"
             " AND NOT deleted AND (patient_id, seq) > (%s, %s) ORDER BY patient_id, seq"
             " LIMIT %s",
-            (sorted(patient_ids), upto, after_patient, after_seq, limit),
+            (*with_key(key, views_key), sorted(patient_ids), upto, after_patient, after_seq,
+             limit),
         )
-        return [ChangedRow._make(row) for row in rows]
+        return [ChangedRow(*row) for row in rows]
 
     def list_records(
         self,
@@ -369,7 +384,7 @@ class PostgresStore(PostgresBookkeeping):
             f"SELECT {_ROW} FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT %s",
             params,
         )
-        return [ChangedRow._make(row) for row in rows]
+        return [ChangedRow(*row) for row in rows]
 
     # -- devices --------------------------------------------------------------------
 

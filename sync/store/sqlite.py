@@ -23,16 +23,46 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-from sync.store import ChangedRow, HistoryEntry, NewVersion, RecordIndex, StoredRecord
+from sync.store import (
+    AUDIENCES,
+    AudienceViews,
+    ChangedRow,
+    HistoryEntry,
+    NewVersion,
+    RecordIndex,
+    StoredRecord,
+)
 from sync.store.sqlite_base import dump
 from sync.store.sqlite_devices import DeviceState
 from sync.store.sqlite_restore import RestoreMarks
-from sync.store.sqlite_schema import connect, create_schema, ensure_indexes
+from sync.store.sqlite_schema import add_views, connect, create_schema, ensure_indexes
 
 __all__ = ["SqliteStore", "connect", "create_schema"]
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ROW = "entity, id, version, deleted, updated_at, patient_id, data, seq"
+_VIEW_COLUMNS = ("views_key", *(f"view_{audience}" for audience in AUDIENCES))
+
+
+def _row_columns(audience: str | None) -> str:
+    """The ChangedRow columns, with one audience's view (the first ``?`` is the key)."""
+    if audience is None:
+        return _ROW
+    if audience not in AUDIENCES:
+        raise ValueError(f"not an audience: {audience!r}")
+    # A row whose current view is stored does not need its data (the pull splices).
+    current = "views_key = ?1"
+    return (
+        f"entity, id, version, deleted, updated_at, patient_id, CASE WHEN {current}"
+        f" AND view_{audience} IS NOT NULL THEN '' ELSE data END, seq,"
+        f" coalesce({current}, 0), view_{audience}"
+    )
+
+
+def _view_values(views: AudienceViews | None) -> tuple[str | None, ...]:
+    if views is None:
+        return (None,) * len(_VIEW_COLUMNS)
+    return (views.key, *(views.texts.get(audience) for audience in AUDIENCES))
 
 
 class SqliteStore(DeviceState, RestoreMarks):
@@ -58,6 +88,7 @@ class SqliteStore(DeviceState, RestoreMarks):
         if not exists:
             conn.execute("BEGIN IMMEDIATE")
             create_schema(conn)
+            add_views(conn)
             conn.execute("COMMIT")
         return cls(conn, clock)
 
@@ -177,10 +208,13 @@ class SqliteStore(DeviceState, RestoreMarks):
         assert seq is not None
         self._conn.execute(
             "INSERT INTO records (entity, id, version, deleted, updated_at, patient_id, data,"
-            " seq, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entity, id) DO UPDATE"
+            " seq, meta, views_key, view_staff, view_patient, view_carer)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entity, id) DO UPDATE"
             " SET version = excluded.version, deleted = excluded.deleted,"
             " updated_at = excluded.updated_at, data = excluded.data, seq = excluded.seq,"
-            " meta = excluded.meta",
+            " meta = excluded.meta, views_key = excluded.views_key,"
+            " view_staff = excluded.view_staff, view_patient = excluded.view_patient,"
+            " view_carer = excluded.view_carer",
             (
                 version.entity,
                 version.id,
@@ -191,9 +225,26 @@ class SqliteStore(DeviceState, RestoreMarks):
                 data,
                 seq,
                 dump({name: list(stamp) for name, stamp in version.meta.items()}),
+                *_view_values(version.views),
             ),
         )
         return seq
+
+    def records_without_views(self, views_key: str, limit: int) -> list[StoredRecord]:
+        rows = self._rows(
+            "SELECT entity, id FROM records WHERE views_key IS NULL OR views_key != ?"
+            " LIMIT ?",
+            (views_key, limit),
+        )
+        found = [self.get_record(entity, record_id) for entity, record_id in rows]
+        return [record for record in found if record is not None]
+
+    def set_views(self, entity: str, record_id: str, views: AudienceViews | None) -> None:
+        self._conn.execute(
+            "UPDATE records SET views_key = ?, view_staff = ?, view_patient = ?,"
+            " view_carer = ? WHERE entity = ? AND id = ?",
+            (*_view_values(views), entity, record_id),
+        )
 
     def _next_seq(self) -> int | None:
         """None (SQLite's max + 1) unless a restore set a floor the seqs must stay above."""
@@ -235,6 +286,8 @@ class SqliteStore(DeviceState, RestoreMarks):
         limit: int,
         *,
         by_patient: bool = True,
+        audience: str | None = None,
+        views_key: str | None = None,
     ) -> list[ChangedRow]:
         """Records of these patients with seq > after, in seq order, at most ``limit``.
 
@@ -245,20 +298,22 @@ class SqliteStore(DeviceState, RestoreMarks):
         if not patient_ids:
             return []
         ids = dump(sorted(patient_ids))
+        columns = _row_columns(audience)
+        key: tuple[Any, ...] = () if audience is None else (views_key,)
         if by_patient:
             sql = (
-                f"SELECT {_ROW} FROM records WHERE seq IN (SELECT seq FROM records"
+                f"SELECT {columns} FROM records WHERE seq IN (SELECT seq FROM records"
                 " INDEXED BY records_patient_seq WHERE patient_id IN"
                 " (SELECT value FROM json_each(?)) AND seq > ? ORDER BY seq LIMIT ?)"
                 " ORDER BY seq"
             )
         else:
             sql = (
-                f"SELECT {_ROW} FROM records INDEXED BY records_seq WHERE patient_id IN"
+                f"SELECT {columns} FROM records INDEXED BY records_seq WHERE patient_id IN"
                 " (SELECT value FROM json_each(?)) AND seq > ? ORDER BY seq LIMIT ?"
             )
-        rows = self._rows(sql, (ids, after, limit))
-        return [ChangedRow._make(row) for row in rows]
+        rows = self._rows(sql, (*key, ids, after, limit))
+        return [ChangedRow(*row) for row in rows]
 
     def sweep_records(
         self,
@@ -267,6 +322,9 @@ class SqliteStore(DeviceState, RestoreMarks):
         after_seq: int,
         upto: int,
         limit: int,
+        *,
+        audience: str | None = None,
+        views_key: str | None = None,
     ) -> list[ChangedRow]:
         """Live records of these patients with seq ≤ ``upto``, in (patient_id, seq) order,
         after the key (after_patient, after_seq); each index entry is read once.
@@ -276,12 +334,13 @@ class SqliteStore(DeviceState, RestoreMarks):
         if not patient_ids:
             return []
         rows = self._rows(
-            f"SELECT {_ROW} FROM records INDEXED BY records_patient_seq WHERE patient_id IN"
-            " (SELECT value FROM json_each(?)) AND seq <= ? AND deleted = 0"
+            f"SELECT {_row_columns(audience)} FROM records INDEXED BY records_patient_seq"
+            " WHERE patient_id IN (SELECT value FROM json_each(?)) AND seq <= ? AND deleted = 0"
             " AND (patient_id > ? OR seq > ?) ORDER BY patient_id, seq LIMIT ?",
-            (dump(sorted(patient_ids)), upto, after_patient, after_seq, limit),
+            (*(() if audience is None else (views_key,)), dump(sorted(patient_ids)), upto,
+             after_patient, after_seq, limit),
         )
-        return [ChangedRow._make(row) for row in rows]
+        return [ChangedRow(*row) for row in rows]
 
     def list_records(
         self,
@@ -316,4 +375,4 @@ class SqliteStore(DeviceState, RestoreMarks):
             f"SELECT {_ROW} FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
             params,
         )
-        return [ChangedRow._make(row) for row in rows]
+        return [ChangedRow(*row) for row in rows]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from sync.store import RecordIndex
+from sync.store import AUDIENCES, RecordIndex
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -127,6 +127,12 @@ def create_schema(conn: sqlite3.Connection) -> None:
     )
     db.table("sync_meta").create({"key": str, "value": str}, pk="key", not_null={"value"})
     conn.execute("INSERT INTO sync_meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),))
+
+
+def add_views(conn: sqlite3.Connection) -> None:
+    """Give ``records`` its stored audience views (migration 0019; NULL until made)."""
+    for column in ("views_key", *(f"view_{audience}" for audience in AUDIENCES)):
+        conn.execute(f"ALTER TABLE records ADD COLUMN {column} TEXT")
 
 
 def index_statement(index: RecordIndex) -> str:
