@@ -55,7 +55,7 @@ def init() -> None:
     from server.notifications import vapid
 
     vapid.ensure_vapid_keys(instance)
-    click.echo(f"Instance ready: {instance} (database {app.config['DB']})")
+    click.echo(f"Instance ready: {instance} (database {database.describe(app.config)})")
 
 
 @main.command()
@@ -221,10 +221,14 @@ def backup(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it.")
     try:
-        pages = database.storage(app).backup(path)
+        size = database.storage(app).backup(path)
     except BackupFailed as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Backed up {pages} pages to {path} (integrity check: ok)")
+    if database.is_postgres(app.config):
+        click.echo(f"Backed up {database.describe(app.config)} to {path} ({size} bytes,"
+                   " pg_dump custom format; pg_restore --list: ok)")
+    else:
+        click.echo(f"Backed up {size} pages to {path} (integrity check: ok)")
 
 
 @main.command()
@@ -243,10 +247,12 @@ def restore(path: Path, yes: bool) -> None:
     except RestoreFailed as exc:
         raise click.ClickException(str(exc)) from exc
     database.migrate(app)  # the record indexes the entities declare
+    kept = (f"schema doorstep_pre_restore of {database.describe(app.config)}"
+            if database.is_postgres(app.config) else f"{app.config['DB']}.pre-restore")
     click.echo(
         f"Restored {path}. Devices will re-pull; their unsent changes are kept. Accounts,"
         f" devices and sessions are as they were just before; the replaced database is"
-        f" kept as {app.config['DB']}.pre-restore."
+        f" kept as {kept}."
     )
 
 

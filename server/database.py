@@ -8,6 +8,7 @@ changes the schema: ``doorstep init`` / ``doorstep migrate`` do (:func:`migrate`
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, current_app
 
@@ -20,6 +21,24 @@ from sync.views import refresh_views
 def database_url(config: dict[str, object]) -> str:
     """``DATABASE_URL`` when set, else the SQLite file ``DB``."""
     return str(config.get("DATABASE_URL") or config["DB"])
+
+
+def describe(config: dict[str, object]) -> str:
+    """The database the app uses, for messages: the SQLite path, or the PostgreSQL URL
+    without its password (and without Doorstep's pool options)."""
+    url = database_url(config)
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = (f"{parts.username}@" if parts.username else "") + host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def is_postgres(config: dict[str, object]) -> bool:
+    return database_url(config).startswith(("postgresql://", "postgres://"))
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@ and plain factory functions for teams, users and sessions."""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import shutil
 import tempfile
@@ -86,6 +87,11 @@ def migrated_app(config: dict[str, Any]) -> Flask:
     leaves it: a fresh database is a copy of the template with its own epoch."""
     application = create_app(config)
     dbtools.init_app(application)
+    if dbtools.is_postgres_url(config.get("DATABASE_URL", "")):
+        # A fresh database copied from the cluster's migrated template (postgres_url).
+        application.config["DATABASE"] = config["DATABASE_URL"]
+        database.migrate(application)
+        return application
     target = Path(application.config["DB"])
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,10 +105,44 @@ def migrated_app(config: dict[str, Any]) -> Flask:
     return application
 
 
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: the `app` fixture runs the test on SQLite and on PostgreSQL")
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): in a both_backends module, on SQLite only")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests (or modules) marked ``both_backends`` get their ``app`` once per backend."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("both_backends") is None:
+        return
+    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    names = ["sqlite"] if sqlite_only else ["sqlite", "postgres"]
+    metafunc.parametrize("backend", names, indirect=True)
+
+
 @pytest.fixture
-def app(tmp_path: Any, clock: Clock) -> Iterator[Flask]:
-    application = migrated_app(test_config(tmp_path, clock))
+def backend(request: pytest.FixtureRequest) -> str:
+    """The app's storage backend: SQLite unless the test is marked ``both_backends``."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, tmp_path: Any, clock: Clock,
+        backend: str) -> Iterator[Flask]:
+    overrides = {}
+    if backend == "postgres" and importlib.util.find_spec("storage.postgres.care_records") is None:
+        # Until helper notify's PostgreSQL repositories (notifications, push
+        # subscriptions, care records) are merged; delete this skip then.
+        pytest.skip("PostgreSQL backend lacks storage/postgres/care_records.py (h/notify)")
+    if backend == "postgres":  # a fresh database from the cluster's migrated template
+        overrides["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    application = migrated_app(test_config(tmp_path, clock, **overrides))
     yield application
+    if backend == "postgres":
+        database.storage(application).close()  # before the database is dropped
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -12,6 +12,9 @@ import pytest
 from conftest import login, make_patient, make_record, make_team, make_user
 from test_sync_http import mutation, pull_all, push
 
+# The HTTP checks run against SQLite and PostgreSQL (tests/conftest.py `backend`).
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def world(app, client):

@@ -133,13 +133,14 @@ def _record(conn: Any, record_id: str, data: str, *, entity: str = "patient",
     )
 
 
+# Checked at COMMIT (migration 0018): the engine's own check answers first.
 def test_one_live_patient_per_nhs_number(storage: PostgresStorage) -> None:
     with storage.write() as uow:
         _record(uow.conn, "P1", '{"nhs_number": "9434765919"}')
         _record(uow.conn, "P2", '{"nhs_number": "9434765919"}', deleted=True)
         _record(uow.conn, "P3", "{}")
         _record(uow.conn, "P4", "{}")
-    with pytest.raises(psycopg.errors.UniqueViolation), storage.write() as uow:
+    with pytest.raises(psycopg.errors.ExclusionViolation), storage.write() as uow:
         _record(uow.conn, "P5", '{"nhs_number": "9434765919"}')
 
 

@@ -13,6 +13,9 @@ from push_service import push_service_fixture  # noqa: F401
 
 from server.notifications import vapid
 
+# The HTTP checks run against SQLite and PostgreSQL (tests/conftest.py `backend`).
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def app(app):

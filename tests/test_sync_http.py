@@ -9,6 +9,9 @@ import dbtools as db
 import pytest
 from conftest import login, make_patient, make_team, make_user
 
+# The HTTP checks run against SQLite and PostgreSQL (tests/conftest.py `backend`).
+pytestmark = pytest.mark.both_backends
+
 
 def visit_fields(patient_id, **overrides):
     fields = {"patient_id": patient_id, "scheduled_start": "2026-11-24T09:00:00+00:00",

@@ -17,6 +17,9 @@ from test_sync_http import mutation, pull_all, push, visit_fields
 from server import database
 from server.services import audit
 
+# The HTTP checks run against SQLite and PostgreSQL (tests/conftest.py `backend`).
+pytestmark = pytest.mark.both_backends
+
 
 def new_id() -> str:
     return str(uuid.uuid4())

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import dbtools as db
+import postgres_cluster as pg
 from conftest import (
     Clock,
     login,
@@ -122,9 +123,10 @@ class HttpDevice:
 
 
 class World:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, database_url: str | None = None) -> None:
         self.clock = Clock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-        self.app = migrated_app(test_config(folder, self.clock))
+        overrides = {"DATABASE_URL": database_url} if database_url else {}
+        self.app = migrated_app(test_config(folder, self.clock, **overrides))
         self.client = self.app.test_client()
         self.backup_path = folder / "backup.db"
         self.phase = "before_backup"  # → after_backup → restored
@@ -362,20 +364,48 @@ STEP = st.one_of(
        restore_after=st.integers(1, 25))
 def test_every_role_converges_through_forms_lost_answers_and_a_restore(
         steps: list[tuple[Any, ...]], backup_at: int, restore_after: int) -> None:
+    run_schedule(steps, backup_at, restore_after)
+
+
+# The same on PostgreSQL: fewer examples (each takes a database, pg_dump and pg_restore).
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(steps=[("edit", 0, 0), ("pull", 2, False), ("open", 2, 0), ("edit", 3, 0),
+                ("save", 2, 0)], backup_at=0, restore_after=3)
+@given(steps=st.lists(STEP, min_size=5, max_size=30), backup_at=st.integers(0, 15),
+       restore_after=st.integers(1, 25))
+def test_every_role_converges_on_postgresql(
+        steps: list[tuple[Any, ...]], backup_at: int, restore_after: int) -> None:
+    cluster = pg.require_cluster()
+    databases = pg.fresh_database(cluster)
+    try:
+        run_schedule(steps, backup_at, restore_after, next(databases))
+    finally:
+        databases.close()
+
+
+def run_schedule(steps: list[tuple[Any, ...]], backup_at: int, restore_after: int,
+                 database_url: str | None = None) -> None:
     # In memory where the machine has it: each commit is fsynced (synchronous=FULL).
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as folder:
-        world = World(Path(folder))
-        for index, (name, *args) in enumerate(steps):
-            if index == backup_at:
-                world.backup()
-            if index == backup_at + restore_after:
-                world.restore()
-            getattr(world, name)(*args)
-        world.settle()
-        for device in world.devices:
-            assert device.outbox == []
-            assert device.records == device.snapshot()
-        world.check_every_value_kept()
-        world.check_nothing_applied_twice()
-        world.check_nothing_overwritten_silently()
+        world = World(Path(folder), database_url)
+        try:
+            play(world, steps, backup_at, restore_after)
+        finally:
+            database.storage(world.app).close()
+
+
+def play(world: World, steps: list[tuple[Any, ...]], backup_at: int, restore_after: int) -> None:
+    for index, (name, *args) in enumerate(steps):
+        if index == backup_at:
+            world.backup()
+        if index == backup_at + restore_after:
+            world.restore()
+        getattr(world, name)(*args)
+    world.settle()
+    for device in world.devices:
+        assert device.outbox == []
+        assert device.records == device.snapshot()
+    world.check_every_value_kept()
+    world.check_nothing_applied_twice()
+    world.check_nothing_overwritten_silently()

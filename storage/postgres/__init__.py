@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -165,6 +166,19 @@ class PostgresStorage:
     def pending_migrations(self) -> list[int]:
         with self._direct() as conn:
             return migrations.pending(conn)
+
+    def backup(self, target: Path) -> int:
+        """``pg_dump`` to ``target`` (storage/postgres/backup.py); returns its bytes."""
+        from storage.postgres.backup import backup_database
+
+        return backup_database(self.conninfo, target)
+
+    def restore(self, backup_path: Path) -> None:
+        """``pg_restore`` with SQLite's device guarantees (storage/postgres/backup.py)."""
+        from storage.postgres.backup import restore_database
+
+        self.close()  # no pooled connection may sit in the schema being replaced
+        restore_database(backup_path, self.conninfo, self.clock)
 
     def close(self) -> None:
         """Close this process's pool (a later unit of work opens a new one)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -37,13 +37,23 @@ from typing import Any
 import psycopg
 from psycopg.pq import TransactionStatus
 
-from sync.store import ChangedRow, HistoryEntry, NewVersion, StoredRecord, Transactions
+from sync.store import (
+    ChangedRow,
+    HistoryEntry,
+    NewVersion,
+    RecordIndex,
+    StoredRecord,
+    Transactions,
+)
 from sync.store.postgres_bookkeeping import PostgresBookkeeping
+from sync.store.postgres_schema import ensure_indexes
+from sync.store.postgres_transactions import CHANGELOG_LOCK, OwnTransaction, take_changelog_lock
 from sync.store.postgres_views import ROW as _ROW
 from sync.store.postgres_views import PostgresViews, row_columns, view_values, with_key
 
+__all__ = ["CHANGELOG_LOCK", "PostgresStore", "take_changelog_lock"]
+
 Connection = psycopg.Connection[tuple[Any, ...]]
-CHANGELOG_LOCK = 0x446F_6F72_0002  # "Door" 2: see storage/postgres/migrations for 1
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IN_TRANSACTION = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
@@ -54,33 +64,6 @@ def _dump(value: Any) -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def take_changelog_lock(transaction: Any) -> bool:
-    """Serialise ``transaction`` (a unit of work, or a store's own) with every other
-    write that reads or writes synced records: take the changelog lock once, hold it to
-    COMMIT. True if it is a write transaction; read-only ones never take it.
-
-    The store calls this before its first query in a write transaction. Repositories
-    that read records and then write them through the engine in one unit of work (an
-    escalation rule finding no open escalation, then raising one) call it before that
-    first read, so their check and their write are as serial as on SQLite.
-    """
-    if transaction is None or transaction.read_only:
-        return False
-    if not transaction.changelog_locked:
-        transaction.conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGELOG_LOCK,))
-        transaction.changelog_locked = True
-    return True
-
-
-class _OwnTransaction:
-    """What a store over its own connection knows of its open transaction."""
-
-    def __init__(self, conn: Connection, *, read_only: bool) -> None:
-        self.conn = conn
-        self.read_only = read_only
-        self.changelog_locked = False
 
 
 class PostgresStore(PostgresViews, PostgresBookkeeping):
@@ -101,7 +84,7 @@ class PostgresStore(PostgresViews, PostgresBookkeeping):
         if (conn is None) == (transactions is None):
             raise TypeError("PostgresStore takes a connection or transactions, not both")
         self._own_conn = conn
-        self._own: _OwnTransaction | None = None
+        self._own: OwnTransaction | None = None
         self._transactions = transactions
         self.clock = clock or _utcnow
 
@@ -152,6 +135,12 @@ class PostgresStore(PostgresViews, PostgresBookkeeping):
             self._serialise()
         return self.conn.execute(sql, params).fetchone()
 
+    def ensure_indexes(self, indexes: Iterable[RecordIndex]) -> None:
+        """Create the record-field indexes the registry declares, in one write transaction;
+        idempotent (postgres_schema.py)."""
+        with self.write_transaction():
+            ensure_indexes(self.conn, indexes)
+
     # -- time and transactions ------------------------------------------------------
 
     def now(self) -> str:
@@ -164,7 +153,7 @@ class PostgresStore(PostgresViews, PostgresBookkeeping):
     def _own_transaction(self, begin: str, *, read_only: bool) -> Iterator[None]:
         conn = self.conn
         conn.execute(begin)
-        self._own = _OwnTransaction(conn, read_only=read_only)
+        self._own = OwnTransaction(conn, read_only=read_only)
         try:
             yield
         except BaseException:
