@@ -94,6 +94,11 @@ class PostgresStore(PostgresViews, PostgresDevices, PostgresBookkeeping):
         """Over a new autocommit connection to a migrated database (tests, benchmarks)."""
         return cls(psycopg.connect(url, autocommit=True), clock)
 
+    def close(self) -> None:
+        """Close a bare store's own connection (a bound store has none)."""
+        if self._own_conn is not None:
+            self._own_conn.close()
+
     def _current(self) -> Any:
         """The open transaction (a unit of work or our own), or None."""
         if self._transactions is not None:
