@@ -1,7 +1,7 @@
 """Writing synced records for contract tests the way the server does: through the sync
 engine (``uow.store``) with the server's registry, as the system actor. No SQL.
 
-The registry leaves out the escalation rules (server/escalation.py HOOKS): they run
+The registry leaves out the escalation rules (server/escalation/rules.py HOOKS): they run
 their own queries (care records, the notification schedule), which the notifications'
 contract tests cover per backend; tests here write the escalations those rules would.
 """
@@ -75,7 +75,7 @@ def carer_link(storage: Storage, patient_id: str, carer_id: str, *, active: bool
 
 def open_escalation(storage: Storage, patient_id: str, team_id: str, rule: str,
                     source_entity: str, source_id: str) -> str:
-    """An open escalation as the rules raise it (server/escalation.py raise_escalation)."""
+    """An open escalation as the rules raise it (server/escalation/rules.py raise_escalation)."""
     return write(storage, "escalation", {
         "patient_id": patient_id, "team_id": team_id, "rule": rule, "severity": "urgent",
         "reason": "Raised by a test.", "source_entity": source_entity,
