@@ -1,0 +1,40 @@
+"""The PostgreSQL runner of the statements both backends share (storage/statements.py):
+their ``?`` placeholders become psycopg's ``%s``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from storage.statements import Statements
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+
+def _pyformat(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class PostgresStatements(Statements):
+    def __init__(self, conn: Connection, clock: Callable[[], datetime]) -> None:
+        self.conn = conn
+        self.clock = clock
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.conn.execute(_pyformat(sql), tuple(params)).rowcount
+
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(_pyformat(sql), rows)
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=dict_row) as cursor:
+            return cursor.execute(_pyformat(sql), tuple(params)).fetchall()
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(_pyformat(sql), tuple(params)).fetchall()

@@ -1,0 +1,48 @@
+"""How a repository runs a statement that SQLite and PostgreSQL share, written once.
+
+A shared statement is written with ``?`` placeholders; each backend's runner
+(storage/sqlite/statements.py, storage/postgres/statements.py) says how to run it
+(PostgreSQL turns ``?`` into ``%s``). A repository whose statements are partly the same on
+both backends keeps those, and its row mapping, in ``storage/<name>_sql.py`` on top of
+:class:`Statements`; each backend's class adds its runner and what differs by dialect
+(JSON, id lists, collations, error types). Shared statements contain no ``%`` and no ``?``
+but their placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+
+class Statements:
+    """The runner interface of a repository over one unit of work's connection."""
+
+    clock: Callable[[], datetime]
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; its row count."""
+        raise NotImplementedError
+
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters (none: nothing runs)."""
+        raise NotImplementedError
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """A query's rows, each a dict by column name."""
+        raise NotImplementedError
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A query's rows, each a tuple of its columns."""
+        raise NotImplementedError
+
+    def _row(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """A query's first row by column name, or None."""
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """A query's first column of its first row, or None."""
+        rows = self._tuples(sql, params)
+        return rows[0][0] if rows else None
