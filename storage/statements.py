@@ -11,7 +11,7 @@ but their placeholders.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +21,29 @@ class Statements:
 
     clock: Callable[[], datetime]
 
+    IN_IDS: str
+    """``column`` + this: the column's value is one of :meth:`_id_list`'s (one parameter,
+    so a statement's text never depends on a count)."""
+
+    def _id_list(self, values: Iterable[str]) -> Any:
+        """The one parameter of :attr:`IN_IDS`, in the order given."""
+        raise NotImplementedError
+
+    def _flag(self, value: bool) -> Any:
+        """A boolean column's value (SQLite stores 1/0)."""
+        raise NotImplementedError
+
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; its row count."""
         raise NotImplementedError
 
     def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each row of parameters (none: nothing runs)."""
+        raise NotImplementedError
+
+    def _inserted(self, sql: str, params: Sequence[Any] = ()) -> bool:
+        """Run one INSERT; False when a unique key refused it (the unit of work stays
+        usable)."""
         raise NotImplementedError
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@ their ``?`` placeholders become psycopg's ``%s``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,8 @@ def _pyformat(sql: str) -> str:
 
 
 class PostgresStatements(Statements):
+    IN_IDS = " = ANY(?::text[])"
+
     def __init__(self, conn: Connection, clock: Callable[[], datetime]) -> None:
         self.conn = conn
         self.clock = clock
@@ -31,6 +33,20 @@ class PostgresStatements(Statements):
         if rows:
             with self.conn.cursor() as cursor:
                 cursor.executemany(_pyformat(sql), rows)
+
+    def _inserted(self, sql: str, params: Sequence[Any] = ()) -> bool:
+        try:
+            with self.conn.transaction():  # a savepoint: a refusal leaves the unit usable
+                self.conn.execute(_pyformat(sql), tuple(params))
+        except psycopg.errors.UniqueViolation:
+            return False
+        return True
+
+    def _id_list(self, values: Iterable[str]) -> list[str]:
+        return list(values)
+
+    def _flag(self, value: bool) -> bool:
+        return value
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.conn.cursor(row_factory=dict_row) as cursor:

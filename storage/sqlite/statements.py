@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ from storage.statements import Statements
 
 
 class SqliteStatements(Statements):
+    IN_IDS = " IN (SELECT value FROM json_each(?))"
+
     def __init__(self, conn: sqlite3.Connection, clock: Callable[[], datetime]) -> None:
         self.conn = conn
         self.clock = clock
@@ -20,6 +23,19 @@ class SqliteStatements(Statements):
 
     def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
+
+    def _inserted(self, sql: str, params: Sequence[Any] = ()) -> bool:
+        try:
+            self.conn.execute(sql, tuple(params))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def _id_list(self, values: Iterable[str]) -> str:
+        return json.dumps(list(values))
+
+    def _flag(self, value: bool) -> int:
+        return int(value)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.conn.cursor()
