@@ -29,6 +29,13 @@ class Statements:
         """The one parameter of :attr:`IN_IDS`, in the order given."""
         raise NotImplementedError
 
+    JSON_PARAM: str
+    """The placeholder of a JSON column's value, given as JSON text."""
+
+    def _json_value(self, value: Any) -> Any:
+        """A JSON column's value as read, decoded (SQLite gives the text)."""
+        raise NotImplementedError
+
     def _flag(self, value: bool) -> Any:
         """A boolean column's value (SQLite stores 1/0)."""
         raise NotImplementedError

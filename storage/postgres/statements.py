@@ -21,6 +21,7 @@ def _pyformat(sql: str) -> str:
 
 class PostgresStatements(Statements):
     IN_IDS = " = ANY(?::text[])"
+    JSON_PARAM = "?::jsonb"
 
     def __init__(self, conn: Connection, clock: Callable[[], datetime]) -> None:
         self.conn = conn
@@ -44,6 +45,9 @@ class PostgresStatements(Statements):
 
     def _id_list(self, values: Iterable[str]) -> list[str]:
         return list(values)
+
+    def _json_value(self, value: Any) -> Any:
+        return value  # psycopg decodes json and jsonb
 
     def _flag(self, value: bool) -> bool:
         return value

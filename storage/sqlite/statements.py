@@ -13,6 +13,7 @@ from storage.statements import Statements
 
 class SqliteStatements(Statements):
     IN_IDS = " IN (SELECT value FROM json_each(?))"
+    JSON_PARAM = "?"
 
     def __init__(self, conn: sqlite3.Connection, clock: Callable[[], datetime]) -> None:
         self.conn = conn
@@ -33,6 +34,9 @@ class SqliteStatements(Statements):
 
     def _id_list(self, values: Iterable[str]) -> str:
         return json.dumps(list(values))
+
+    def _json_value(self, value: Any) -> Any:
+        return json.loads(value)
 
     def _flag(self, value: bool) -> int:
         return int(value)
