@@ -1,68 +1,11 @@
-"""Invites on SQLite: table ``invites``."""
+"""Invites on SQLite: table ``invites``. The statements are storage/invites_sql.py's, the
+same on both backends."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from datetime import datetime
-
-from storage.invites import Invite
-from storage.timestamps import from_text, maybe, to_text
+from storage.invites_sql import InvitesSql
+from storage.sqlite.statements import SqliteStatements
 
 
-class SqliteInvites:
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], datetime]) -> None:
-        self.conn = conn
-        self.clock = clock
-
-    def create_invite(
-        self,
-        *,
-        code_hash: str,
-        patient_id: str,
-        role: str,
-        created_by: str,
-        expires_at: datetime,
-        relationship: str | None = None,
-        consent_basis: str | None = None,
-    ) -> Invite:
-        self.conn.execute(
-            "INSERT INTO invites (code_hash, patient_id, role, relationship, consent_basis,"
-            " created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (code_hash, patient_id, role, relationship, consent_basis, created_by,
-             to_text(self.clock()), to_text(expires_at)),
-        )
-        made = self.invite(code_hash)
-        assert made is not None
-        return made
-
-    def invite(self, code_hash: str) -> Invite | None:
-        row = self.conn.execute(
-            "SELECT * FROM invites WHERE code_hash = ?", (code_hash,)
-        ).fetchone()
-        if row is None:
-            return None
-        return Invite(
-            code_hash=row["code_hash"],
-            patient_id=row["patient_id"],
-            role=row["role"],
-            relationship=row["relationship"],
-            consent_basis=row["consent_basis"],
-            created_by=row["created_by"],
-            created_at=from_text(row["created_at"]),
-            expires_at=from_text(row["expires_at"]),
-            used_at=maybe(row["used_at"]),
-            used_by=row["used_by"],
-        )
-
-    def use_invite(self, code_hash: str) -> bool:
-        cursor = self.conn.execute(
-            "UPDATE invites SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
-            (to_text(self.clock()), code_hash),
-        )
-        return cursor.rowcount == 1
-
-    def record_invite_user(self, code_hash: str, user_id: str) -> None:
-        self.conn.execute(
-            "UPDATE invites SET used_by = ? WHERE code_hash = ?", (user_id, code_hash)
-        )
+class SqliteInvites(InvitesSql, SqliteStatements):
+    pass

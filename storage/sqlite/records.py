@@ -8,18 +8,12 @@ as one JSON parameter (``json_each``), so a statement's text never depends on a 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from storage.records import (
-    AssessmentValue,
-    RaisedEscalationRow,
-    TeamName,
-    VersionData,
-    VersionMade,
-)
+from storage.records import AssessmentValue, RaisedEscalationRow
+from storage.records_sql import RecordQueriesSql
+from storage.sqlite.statements import SqliteStatements
 
 # The staff scope query (bench/scope_bench.py prints its plan): one index seek per team
 # (records_live_patient_team, migration 0011). CROSS JOIN keeps the team list outside,
@@ -45,40 +39,25 @@ _OWN_PATIENT = (
 _LIVE = "deleted = 0 AND coalesce(json_extract(data, '$.entered_in_error'), 0) = 0"
 
 
-def _ids(values: Iterable[str]) -> str:
-    return json.dumps(sorted(set(values)))
-
-
-class SqliteRecordQueries:
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], datetime]) -> None:
-        self.conn = conn
-        self.clock = clock
-
-    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
-        return cursor.execute(sql, tuple(params)).fetchall()
-
-    def _value(self, sql: str, params: Iterable[Any]) -> Any:
-        rows = self._rows(sql, params)
-        return rows[0][0] if rows else None
+class SqliteRecordQueries(RecordQueriesSql, SqliteStatements):
+    """The changelog and names are storage/records_sql.py's, the same on both backends."""
 
     # -- scope ---------------------------------------------------------------------
 
     def patients_of_teams(self, team_ids: Collection[str]) -> set[str]:
         if not team_ids:
             return set()
-        return {row[0] for row in self._rows(TEAM_PATIENTS, (_ids(team_ids),))}
+        return {row[0] for row in self._tuples(TEAM_PATIENTS, (self._ids(team_ids),))}
 
     def patients_of_carer(self, carer_user_id: str) -> set[str]:
-        return {row[0] for row in self._rows(_CARER_PATIENTS, (carer_user_id,))}
+        return {row[0] for row in self._tuples(_CARER_PATIENTS, (carer_user_id,))}
 
     def own_patient(self, user_id: str) -> str | None:
         found: str | None = self._value(_OWN_PATIENT, (user_id,))
         return found
 
     def carer_linked_patients(self, carer_user_id: str) -> list[str]:
-        return [row[0] for row in self._rows(
+        return [row[0] for row in self._tuples(
             "SELECT patient_id FROM records WHERE entity = 'carer_link' AND deleted = 0"
             " AND json_extract(data, '$.carer_user_id') = ?", (carer_user_id,))]
 
@@ -91,13 +70,13 @@ class SqliteRecordQueries:
         return json.loads(raw) if raw is not None else None
 
     def patients_data(self, patient_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT id, data FROM records WHERE entity = 'patient' AND deleted = 0"
-            " AND id IN (SELECT value FROM json_each(?))", (_ids(patient_ids),))
+            " AND id IN (SELECT value FROM json_each(?))", (self._ids(patient_ids),))
         return {row[0]: json.loads(row[1]) for row in rows}
 
     def nhs_number_taken(self, number: str, exclude_id: str) -> bool:
-        return bool(self._rows(
+        return bool(self._tuples(
             "SELECT 1 FROM records WHERE entity = 'patient' AND deleted = 0 AND id != ?"
             " AND json_extract(data, '$.nhs_number') = ?", (exclude_id, number)))
 
@@ -106,17 +85,17 @@ class SqliteRecordQueries:
     def live_assessments(
         self, entity: str, field: str, patient_ids: Iterable[str]
     ) -> list[AssessmentValue]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT patient_id, json_extract(data, '$.assessed_at'),"
             " json_extract(data, '$.' || ?)"
             f" FROM records WHERE entity = ? AND {_LIVE}"
             " AND patient_id IN (SELECT value FROM json_each(?))"
             " ORDER BY json_extract(data, '$.assessed_at'), seq",
-            (field, entity, _ids(patient_ids)))
+            (field, entity, self._ids(patient_ids)))
         return [AssessmentValue(*row) for row in rows]
 
     def raised_escalations(self, patient_ids: Iterable[str]) -> list[RaisedEscalationRow]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT json_extract(e.data, '$.severity'), c.at,"
             " json_extract(e.data, '$.acknowledged_at'), json_extract(e.data, '$.resolved_at')"
             " FROM records e JOIN changelog c ON c.entity = 'escalation' AND c.id = e.id"
@@ -126,74 +105,31 @@ class SqliteRecordQueries:
             " WHERE e.entity = 'escalation' AND e.deleted = 0"
             " AND e.patient_id IN (SELECT value FROM json_each(?))"
             " AND coalesce(json_extract(s.data, '$.entered_in_error'), 0) = 0",
-            (_ids(patient_ids),))
+            (self._ids(patient_ids),))
         return [RaisedEscalationRow(*row) for row in rows]
 
     def live_records_with_status(
         self, entity: str, statuses: Iterable[str], patient_ids: Iterable[str]
     ) -> list[tuple[str, dict[str, Any]]]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT id, data FROM records WHERE entity = ? AND deleted = 0"
             " AND json_extract(data, '$.status') IN (SELECT value FROM json_each(?))"
             " AND patient_id IN (SELECT value FROM json_each(?))",
-            (entity, json.dumps(list(statuses)), _ids(patient_ids)))
+            (entity, json.dumps(list(statuses)), self._ids(patient_ids)))
         return [(row[0], json.loads(row[1])) for row in rows]
 
-    def versions_of(self, entity: str, record_ids: Iterable[str]) -> list[VersionData]:
-        rows = self._rows(
-            "SELECT id, data, at FROM changelog WHERE entity = ?"
-            " AND id IN (SELECT value FROM json_each(?)) ORDER BY id, version",
-            (entity, json.dumps(list(record_ids))))
-        return [VersionData(row[0], json.loads(row[1]), row[2]) for row in rows]
-
     def open_escalations_of_teams(self, team_ids: Collection[str]) -> list[tuple[str, str]]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT id, json_extract(data, '$.rule') FROM records WHERE entity = 'escalation'"
             " AND deleted = 0 AND json_extract(data, '$.status') = 'open'"
             " AND json_extract(data, '$.team_id') IN (SELECT value FROM json_each(?))"
-            " ORDER BY seq DESC", (_ids(team_ids),))
+            " ORDER BY seq DESC", (self._ids(team_ids),))
         return [(row[0], row[1]) for row in rows]
 
     def signed_visits(self, patient_ids: Collection[str], limit: int) -> list[tuple[str, str]]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT id, patient_id FROM records WHERE entity = 'visit'"
             " AND patient_id IN (SELECT value FROM json_each(?))"
             " AND json_extract(data, '$.signed_at') IS NOT NULL ORDER BY id LIMIT ?",
-            (_ids(patient_ids), limit))
+            (self._ids(patient_ids), limit))
         return [(row[0], row[1]) for row in rows]
-
-    # -- changelog and names -------------------------------------------------------
-
-    def version_made(self, entity: str, record_id: str, version: Any) -> VersionMade | None:
-        rows = self._rows(
-            "SELECT author_id, client_id, at FROM changelog WHERE entity = ? AND id = ?"
-            " AND version = ?", (entity, record_id, version))
-        return VersionMade(*rows[0]) if rows else None
-
-    def first_version_at(self, entity: str, record_id: str) -> str | None:
-        found: str | None = self._value(
-            "SELECT at FROM changelog WHERE entity = ? AND id = ? AND version = 1",
-            (entity, record_id))
-        return found
-
-    def user_display_name(self, user_id: str) -> str | None:
-        found: str | None = self._value("SELECT display_name FROM users WHERE id = ?",
-                                        (user_id,))
-        return found
-
-    def device_name(self, client_id: str) -> str | None:
-        found: str | None = self._value("SELECT name FROM devices WHERE client_id = ?",
-                                        (client_id,))
-        return found
-
-    def team_names(self, team_ids: Collection[str]) -> list[TeamName]:
-        rows = self._rows(
-            "SELECT id, name FROM teams WHERE id IN (SELECT value FROM json_each(?))"
-            " ORDER BY name", (_ids(team_ids),))
-        return [TeamName(row[0], row[1]) for row in rows]
-
-    def active_coordinators_of_team(self, team_id: str) -> list[str]:
-        return [row[0] for row in self._rows(
-            "SELECT u.id FROM users u JOIN team_members m ON m.user_id = u.id"
-            " WHERE m.team_id = ? AND u.role = 'coordinator' AND u.active = 1 ORDER BY u.id",
-            (team_id,))]
