@@ -3,7 +3,6 @@ and plain factory functions for teams, users and sessions."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import shutil
 import tempfile
@@ -133,10 +132,6 @@ def backend(request: pytest.FixtureRequest) -> str:
 def app(request: pytest.FixtureRequest, tmp_path: Any, clock: Clock,
         backend: str) -> Iterator[Flask]:
     overrides = {}
-    if backend == "postgres" and importlib.util.find_spec("storage.postgres.care_records") is None:
-        # Until helper notify's PostgreSQL repositories (notifications, push
-        # subscriptions, care records) are merged; delete this skip then.
-        pytest.skip("PostgreSQL backend lacks storage/postgres/care_records.py (h/notify)")
     if backend == "postgres":  # a fresh database from the cluster's migrated template
         overrides["DATABASE_URL"] = request.getfixturevalue("postgres_url")
     application = migrated_app(test_config(tmp_path, clock, **overrides))

@@ -161,17 +161,7 @@ class Write:
     result: dict[str, Any]
 
 
-def _backends() -> list[Any]:
-    from sync.store.postgres import PostgresStore
-
-    init_missing = not hasattr(PostgresStore, "ensure_indexes")
-    return ["sqlite", pytest.param("postgres", marks=pytest.mark.xfail(
-        init_missing, strict=True, reason="`doorstep init` fails on PostgreSQL: database.migrate"
-        " calls sync_store().ensure_indexes(), and PostgresStore has no ensure_indexes"
-        " (AttributeError) — helper pg is adding it"))]
-
-
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'shared.db'}"  # sqlite:////abs/path

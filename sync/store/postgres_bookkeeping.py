@@ -10,44 +10,20 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import UTC, timedelta
 from typing import Any
 
-import psycopg
-
 from sync.store import QuarantineEntry
+from sync.store.postgres_transactions import StoreParts
 
 
 def _dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class PostgresBookkeeping:
+class PostgresBookkeeping(StoreParts):
     """Quarantine, scope sets, epoch and restore marks over ``self.conn``."""
-
-    clock: Callable[[], datetime]
-
-    @property
-    def conn(self) -> psycopg.Connection[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def now(self) -> str:
-        raise NotImplementedError
-
-    def _current(self) -> Any:
-        raise NotImplementedError
-
-    def _rows(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> list[Any]:
-        raise NotImplementedError
-
-    def _exec(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> None:
-        raise NotImplementedError
-
-    def _row(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, lock: bool = True
-    ) -> Any:
-        raise NotImplementedError
 
     def quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
         now = self.now()

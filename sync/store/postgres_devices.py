@@ -7,35 +7,13 @@ the query helpers and ``_serialise`` (the changelog lock, taken before these wri
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
 
-import psycopg
+from sync.store.postgres_transactions import StoreParts
 
 
-class PostgresDevices:
+class PostgresDevices(StoreParts):
     """``sync_clients`` and ``sync_results`` over ``self.conn``."""
-
-    @property
-    def conn(self) -> psycopg.Connection[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def now(self) -> str:
-        raise NotImplementedError
-
-    def _serialise(self) -> bool:
-        raise NotImplementedError
-
-    def _rows(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> list[Any]:
-        raise NotImplementedError
-
-    def _exec(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> None:
-        raise NotImplementedError
-
-    def _row(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, lock: bool = True
-    ) -> Any:
-        raise NotImplementedError
 
     def last_mutation_id(self, client_id: str) -> int:
         """In a write transaction the device's row stays locked (``FOR UPDATE``) until

@@ -6,6 +6,8 @@ docstring (a changelog seq must never become visible after a higher one).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -39,3 +41,34 @@ class OwnTransaction:
         self.conn = conn
         self.read_only = read_only
         self.changelog_locked = False
+
+
+class StoreParts:
+    """What the store's mixins (bookkeeping, devices) use of :class:`PostgresStore`,
+    which defines each of these: its connection, clock and query helpers."""
+
+    clock: Callable[[], datetime]
+
+    @property
+    def conn(self) -> Connection:
+        raise NotImplementedError
+
+    def now(self) -> str:
+        raise NotImplementedError
+
+    def _current(self) -> Any:
+        raise NotImplementedError
+
+    def _serialise(self) -> bool:
+        raise NotImplementedError
+
+    def _rows(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> list[Any]:
+        raise NotImplementedError
+
+    def _exec(self, sql: str, params: Sequence[Any] = (), *, lock: bool = True) -> None:
+        raise NotImplementedError
+
+    def _row(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, lock: bool = True
+    ) -> Any:
+        raise NotImplementedError
