@@ -7,15 +7,14 @@ and database ($DOORSTEP_DB, default ``instance/doorstep.db``).
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask
 
 from server import database
-from server.http import access_log
 from server.services import accounts
 
 
@@ -79,45 +78,32 @@ KEEPALIVE_SECONDS = 5
 @click.option("--threads", default=4, show_default=True, type=int,
               help="Request threads per worker.")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the API and the PWA with gunicorn.
+    """Serve the API and the PWA with granian.
 
-    gunicorn's threaded worker (``gthread``): each worker process answers requests on a
-    few threads and keeps idle keep-alive connections in a selector without tying up a
-    thread, so a device's push and pulls reuse one connection and the sync worker's
-    per-request connect and close go away. Threads fit this app: each thread has its own
+    granian parses HTTP and keeps connections alive in Rust, and runs the WSGI app on a
+    few threads per worker process: a device's push and pulls reuse one connection, and
+    an empty poll's HTTP handling costs a fraction of what gunicorn's Python parser did
+    (docs/benchmarks.md, "Why granian"). Threads fit this app: each thread has its own
     persistent SQLite connection (storage/sqlite/connection.py), SQLite and fsync release
-    the GIL, and nothing is monkey-patched (an async worker such as gevent would need
-    that and cannot make sqlite3 cooperative). Workers still give CPU parallelism.
+    the GIL, and nothing is monkey-patched. Workers give the CPU parallelism; each builds
+    its own app (``factory``), so no connection crosses a process boundary.
     """
-    from gunicorn.app.base import BaseApplication
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
-    app = _app()
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            settings: dict[str, Any] = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": threads,
-                "keepalive": KEEPALIVE_SECONDS,
-                "accesslog": "-",
-                # The route, not the path or query string: those carry record ids.
-                "access_log_format": access_log.ACCESS_LOG_FORMAT,
-                "timeout": 60,
-                "graceful_timeout": 10,
-                # Per instance: the default (~/.gunicorn/gunicorn.ctl) is shared by every
-                # gunicorn of the user, so a second instance would take over the first's.
-                "control_socket": str(Path(app.config["INSTANCE"]) / "gunicorn.ctl"),
-            }
-            for key, value in settings.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Flask:
-            return app
-
+    _app()  # refuses a database whose schema is not current, before any worker starts
+    os.environ.setdefault("DOORSTEP_ACCESS_LOG", "1")  # read by each worker's app
     click.echo(f"Doorstep on http://{host}:{port}/ (API docs at /api/v1/docs)")
-    Server().run()
+    Granian(
+        "server.app:create_app", factory=True, interface=Interfaces.WSGI,
+        address=host, port=port, workers=workers, blocking_threads=threads,
+        # An idle keep-alive connection is closed after this long without a request.
+        http1_settings=HTTP1Settings(header_read_timeout=KEEPALIVE_SECONDS * 1000),
+        log_access=False,  # the app writes its own, with routes instead of paths
+        websockets=False,
+        respawn_failed_workers=True, workers_kill_timeout=10,
+    ).serve()
 
 
 @main.command()

@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_PASSWORD_MIN_LENGTH": 8,
     # Days an enrolment invite code stays valid.
     "INVITE_DAYS": 7,
+    # Write the access log (address, method, route, status, bytes, seconds) to standard
+    # output; `doorstep serve` turns it on unless this is set.
+    "ACCESS_LOG": False,
     # Trust X-Forwarded-For from this many proxies in front of the app (0 = none).
     "PROXY_COUNT": 0,
     # JSON object overriding falls stratification thresholds, e.g. {"tug_seconds": 13.5}.

@@ -170,7 +170,7 @@ def test_a_restore_between_requests_is_seen_by_the_next(app, client, tmp_path, o
 
 
 def test_a_forked_worker_opens_its_own_connection(app):
-    """gunicorn forks workers from the process that built the app: never share one."""
+    """A server may fork workers from the process that built the app: never share one."""
     with app.app_context():
         parent = db.get_db()
     read, write = os.pipe()

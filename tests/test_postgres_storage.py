@@ -214,7 +214,7 @@ def test_a_forked_worker_opens_its_own_pool(storage: PostgresStorage) -> None:
     with storage.read() as uow:  # the parent's pool and connection exist
         parent = uow.conn.info.backend_pid
     child = os.fork()
-    if child == 0:  # a gunicorn worker forked from the process that built the app
+    if child == 0:  # a server worker forked from the process that built the app
         code = 1
         try:
             with storage.write() as uow:

@@ -1,4 +1,4 @@
-"""``doorstep serve`` (real gunicorn): connections are kept alive between requests, so a
+"""``doorstep serve`` (real granian): connections are kept alive between requests, so a
 device's push and pulls reuse one connection (issue 13)."""
 
 from __future__ import annotations
@@ -46,5 +46,5 @@ def test_serve_keeps_a_connection_alive_across_requests(tmp_path: Path) -> None:
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=20)
-    assert "Using worker: gthread" in output, output
+    assert "granian" in output.lower(), output
     assert output.count('"GET /api/v1/openapi.json" 200') == 3, output

@@ -52,7 +52,7 @@ def test_throttle_is_per_username_and_address(app, client):
 
 
 def test_throttle_holds_across_worker_processes(tmp_path, clock):
-    # Two app instances on one database stand for two gunicorn workers.
+    # Two app instances on one database stand for two server worker processes.
     from conftest import test_config
 
     config = test_config(tmp_path, clock)

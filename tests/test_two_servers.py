@@ -50,7 +50,7 @@ def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 @contextlib.contextmanager
 def _serving(env: dict[str, str]) -> Iterator[str]:
-    """A real ``doorstep serve`` (gunicorn, 2 workers) on 127.0.0.1; always stopped."""
+    """A real ``doorstep serve`` (granian, 2 workers) on 127.0.0.1; always stopped."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",

@@ -97,7 +97,7 @@ class PostgresStorage:
             pool_max_size if pool_max_size is not None else options["pool_max_size"],
             self.pool_min_size,
         )
-        # One pool per process: gunicorn forks its workers from the process that built
+        # One pool per process: a server may fork its workers from the process that built
         # the app, and a connection (or a pool's threads) must never cross a fork. A
         # child makes its own; the parent's inherited ones are left untouched.
         self._pools: dict[int, ConnectionPool[Connection]] = {}

@@ -64,7 +64,7 @@ class ThreadConnections:
         self._lock = threading.Lock()
 
     def _slot(self, path: str) -> _Slot:
-        # Per process too: a connection must never cross a fork (gunicorn forks workers
+        # Per process too: a connection must never cross a fork (a server may fork workers
         # from the process that built the app); an inherited one is left untouched.
         key = (path, os.getpid())
         slots: dict[tuple[str, int], _Slot] | None = getattr(self._local, "slots", None)
