@@ -33,6 +33,7 @@ from server.http import fhir as fhir_api
 from server.http import fhir_bulk as fhir_bulk_api
 from server.http import reports as reports_api
 from server.records import engine as records
+from server.services import audit as audit_service
 from server.services import auth
 
 BLUEPRINTS = [
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])  # type: ignore[method-assign]
 
     database.init_app(app)
+    audit_service.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
     request_body.init_app(app)

@@ -9,18 +9,20 @@ JSON of machine values (fields changed, counts), never clinical free text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
 # An audit row's fields besides its id, in the order backends store and list them.
 COLUMNS = ("at", "user_id", "role", "client_id", "action", "entity", "record_id",
            "patient_id", "detail")
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    """One row to append; ``at`` is the server's time (ISO 8601 UTC)."""
+class AuditEntry(NamedTuple):
+    """One row to append; ``at`` is the server's time (ISO 8601 UTC).
+
+    A named tuple, not a frozen dataclass: a pull makes one per patient it returns, and a
+    frozen dataclass's ``__init__`` costs several times as much.
+    """
 
     at: str
     action: str
@@ -50,6 +52,11 @@ def entry_filters(patient_id: str | None, user_id: str | None,
 class Audit(Protocol):
     def append(self, entries: Iterable[AuditEntry]) -> None:
         """Append these rows, in order (ids increase in append order)."""
+        ...
+
+    def append_each_patient(self, entry: AuditEntry, patient_ids: Sequence[str]) -> None:
+        """Append one row per patient id, in the order given: ``entry`` with that
+        ``patient_id`` (a pull's reads: one statement, however many patients)."""
         ...
 
     def entries(

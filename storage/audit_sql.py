@@ -3,7 +3,7 @@ storage/statements.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from storage.audit import COLUMNS, AuditEntry, entry_filters
@@ -19,6 +19,20 @@ class AuditSql(Statements):
             f" VALUES ({', '.join('?' * (len(COLUMNS) - 1))}, {self.JSON_PARAM})",
             [entry.values() for entry in entries],
         )
+
+    def append_each_patient(self, entry: AuditEntry, patient_ids: Sequence[str]) -> None:
+        if not patient_ids:
+            return
+        values = list(entry.values())
+        patient = COLUMNS.index("patient_id")
+        del values[patient]  # each row's comes from the id list
+        columns = [column for column in COLUMNS if column != "patient_id"]
+        placeholders = ["?"] * (len(columns) - 1) + [self.JSON_PARAM]
+        self._execute(
+            f"INSERT INTO audit_log ({', '.join(columns)}, patient_id)"
+            f" SELECT {', '.join(placeholders)}, ids.value FROM {self.ID_ROWS}"
+            " ORDER BY ids.key",
+            (*values, self._id_list(patient_ids)))
 
     def entries(
         self,

@@ -29,6 +29,10 @@ class Statements:
         """The one parameter of :attr:`IN_IDS`, in the order given."""
         raise NotImplementedError
 
+    ID_ROWS: str
+    """A FROM item: :meth:`_id_list`'s one parameter as rows ``ids(value, key)``, ``key``
+    giving the order of the list."""
+
     JSON_PARAM: str
     """The placeholder of a JSON column's value, given as JSON text."""
 

@@ -24,6 +24,10 @@ ALGORITHMS = ["zstd", "br", "gzip", "deflate"]  # the library's default preferen
 def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM", ALGORITHMS)
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ALGORITHMS)
+    # gzip at level 3, not the library's 6: a pull page of 500 visits (240 kB) takes
+    # 1.0 ms instead of 2.1 ms for 9 % more bytes (39.6 vs 36.3 kB). zstd (level 3) and
+    # brotli (level 4), which browsers prefer, keep the library's defaults.
+    app.config.setdefault("COMPRESS_LEVEL", 3)
     Compress(app)
     # Registered after Compress, so it runs before the library's hook (reverse order).
     app.after_request(_close_original_stream)

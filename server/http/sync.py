@@ -75,9 +75,7 @@ class Pull(MethodView):
         except SyncError as exc:
             fail(exc.http_status, exc.message, exc.errors)
         if response.patient_ids:
-            with database.write() as uow:
-                audit.record_patient_reads(uow, actor, response.patient_ids, via="pull",
-                                           detail={"records": len(response.changes)})
+            audit.record_pull_reads(actor, response.patient_ids, records=len(response.changes))
         # The body is spliced from each record's stored view (the JSON to_wire() would
         # give, without decoding and re-encoding every record).
         return current_app.response_class(response.wire_text(), mimetype="application/json")

@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask import Flask, current_app
+
+from server import database
 from server.clock import iso, utcnow
+from server.services.audit_group import GroupCommit
 from storage import UnitOfWork
 from storage.audit import AuditEntry
 from sync.registry import Actor
@@ -37,6 +41,15 @@ def record(
                                       detail=detail)])
 
 
+def _patient_reads(
+    actor: Actor, patient_ids: Iterable[str], via: str, detail: dict[str, Any] | None
+) -> tuple[AuditEntry, list[str]]:
+    """One 'read' row per patient whose data was returned (not one per record): the row
+    they share, and the patients in order."""
+    entry = _entry(actor, "read", iso(utcnow()), detail={"via": via, **(detail or {})})
+    return entry, sorted(set(patient_ids))
+
+
 def record_patient_reads(
     uow: UnitOfWork,
     actor: Actor,
@@ -45,13 +58,19 @@ def record_patient_reads(
     via: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """One 'read' row per patient whose data was returned (not one per record)."""
-    now = iso(utcnow())
-    payload = {"via": via, **(detail or {})}
-    uow.audit.append(
-        _entry(actor, "read", now, patient_id=pid, detail=payload)
-        for pid in sorted(set(patient_ids))
-    )
+    uow.audit.append_each_patient(*_patient_reads(actor, patient_ids, via, detail))
+
+
+def record_pull_reads(actor: Actor, patient_ids: Iterable[str], *, records: int) -> None:
+    """A pull's read rows, committed before it answers, in one transaction with those of
+    the pulls running beside it in this process (server/services/audit_group.py)."""
+    entry, ids = _patient_reads(actor, patient_ids, "pull", {"records": records})
+    group: GroupCommit = current_app.extensions["doorstep.audit_group"]
+    group.commit(lambda uow: uow.audit.append_each_patient(entry, ids))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["doorstep.audit_group"] = GroupCommit(database.storage(app).write)
 
 
 def entries(

@@ -52,6 +52,28 @@ def test_filters_and_paging(storage: Storage) -> None:
         assert ids == sorted(ids, reverse=True)
 
 
+def test_one_row_per_patient_in_the_order_given(storage: Storage) -> None:
+    shared = AuditEntry(at="2026-11-24T09:00:05.000000+00:00", action="read", user_id="u1",
+                        role="nurse", client_id="c1", detail={"via": "pull", "records": 7})
+    patients = ["p-b", "p-a", "p-c"]
+    with storage.write() as uow:
+        uow.audit.append([_entry(1)])
+        uow.audit.append_each_patient(shared, patients)
+        uow.audit.append_each_patient(shared, [])  # nothing to append
+        uow.audit.append([_entry(2)])
+    with storage.read() as uow:
+        rows = list(reversed(uow.audit.entries()))
+    assert [row["patient_id"] for row in rows] == [None, *patients, None]
+    assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
+    for row in rows[1:4]:
+        assert {k: v for k, v in row.items() if k not in ("id", "patient_id")} == {
+            "at": "2026-11-24T09:00:05.000000+00:00", "user_id": "u1", "role": "nurse",
+            "client_id": "c1", "action": "read", "entity": None, "record_id": None,
+            "detail": {"via": "pull", "records": 7}}
+    with storage.read() as uow:
+        assert [row["patient_id"] for row in uow.audit.entries(patient_id="p-a")] == ["p-a"]
+
+
 def test_a_rolled_back_unit_appends_nothing(storage: Storage) -> None:
     with pytest.raises(RuntimeError), storage.write() as uow:
         uow.audit.append([_entry(1)])

@@ -21,6 +21,7 @@ def _pyformat(sql: str) -> str:
 
 class PostgresStatements(Statements):
     IN_IDS = " = ANY(?::text[])"
+    ID_ROWS = "unnest(?::text[]) WITH ORDINALITY AS ids(value, key)"
     JSON_PARAM = "?::jsonb"
 
     def __init__(self, conn: Connection, clock: Callable[[], datetime]) -> None:

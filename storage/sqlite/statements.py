@@ -13,6 +13,7 @@ from storage.statements import Statements
 
 class SqliteStatements(Statements):
     IN_IDS = " IN (SELECT value FROM json_each(?))"
+    ID_ROWS = "json_each(?) AS ids"
     JSON_PARAM = "?"
 
     def __init__(self, conn: sqlite3.Connection, clock: Callable[[], datetime]) -> None:
