@@ -367,7 +367,9 @@ class _Run(ConflictRecorder):
                 author_id=self.actor.user_id,
                 mutation_id=mutation.mutation_id,
                 at=at,
-                views=views_of(self.registry, et, data),
+                views=views_of(self.registry, et, StoredRecord(
+                    mutation.entity, mutation.id, version, deleted, at, patient_id,
+                    dict(data), 0, dict(stamps))),
             )
         )
         self.scope.changed(mutation.entity)

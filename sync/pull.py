@@ -34,11 +34,11 @@ from sync.apply import entity_type
 from sync.changelog import changes_since, current_cursor
 from sync.cursor import CursorState, decode_cursor, encode_cursor
 from sync.errors import CursorResetRequired, MalformedRequest
-from sync.protocol import Eviction, JsonText, PullResponse, RecordChange
+from sync.protocol import ChangeText, Eviction, PullResponse, RecordChange
 from sync.registry import Actor, Registry
 from sync.scope import EMPTY_REF, load_scope_set, save_scope_sets, scope_ref, visible_patient_ids
 from sync.store import ChangedRow, Store
-from sync.views import audience_of
+from sync.views import audience_of, stored_key
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -102,7 +102,7 @@ def pull(
             return _nothing_since(store, actor, state, top)
         page = _Page(state.since, held, target, state.pos, state.floor, state.key, state.key_seq)
         page.audience = audience_of(registry, actor.role)
-        page.views_key = registry.views_key if page.audience is not None else None
+        page.views_key = stored_key(registry) if page.audience is not None else None
         _apply_scope(page, visible, top)
         for _ in range(MAX_HIDDEN_PAGES):
             _read_page(store, registry, actor, page, limit, top)
@@ -259,7 +259,7 @@ def _deliver(
         return
     shown: Mapping[str, Any] | None
     if row.viewed and et.view is not None and not et.personal:
-        shown = None if row.view is None else JsonText(row.view)  # stored at write time
+        shown = None if row.view is None else ChangeText(row.view)  # made at write time
     else:
         shown = et.redact(actor, json.loads(row.data))
     if shown is None:

@@ -7,35 +7,48 @@ Invariants:
   :func:`refresh_views` remakes it (``doorstep migrate``/``init`` run it);
 - an entity without ``view`` or with ``personal`` redaction is always redacted per actor
   (its rows carry the key and no texts);
-- the text is the wire's JSON encoding (:func:`sync.protocol.wire_json`), so a pull that
-  splices it sends the same bytes as one that encodes the redacted record.
+- the text is the whole change as the wire carries it (:func:`sync.protocol.change_text`:
+  entity, id, version, deleted, updated_at and the redacted data, encoded as
+  :func:`sync.protocol.wire_json` would), so a pull appends it as it is and sends the
+  same bytes as one that encodes the redacted record;
+- the key a row's views are stored under is :func:`stored_key`: the registry's rules
+  and this module's text format, so rows stored in an older format are remade too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from sync.protocol import wire_json
+from sync.protocol import change_text, wire_json
 from sync.registry import EntityType, Registry
-from sync.store import AUDIENCES, AudienceViews, Store
+from sync.store import AUDIENCES, AudienceViews, Store, StoredRecord
 
 REFRESH_BATCH = 500
+# What a stored view holds: the whole change (2; 1 held the data alone).
+FORMAT = "change-2"
 
 
-def views_of(registry: Registry, et: EntityType, data: Mapping[str, Any]) -> AudienceViews | None:
+def stored_key(registry: Registry) -> str | None:
+    """The key of views made under the registry's rules in this format (None: no views)."""
+    return None if registry.views_key is None else f"{registry.views_key}/{FORMAT}"
+
+
+def views_of(registry: Registry, et: EntityType, version: StoredRecord
+             ) -> AudienceViews | None:
     """The stored views of one version (no texts for an entity whose records are
-    redacted per actor); None when the registry keeps no views."""
-    if registry.views_key is None:
+    redacted per actor); None when the registry keeps no views. ``version.seq`` and
+    ``version.meta`` are not read (a version being written has no seq yet)."""
+    key = stored_key(registry)
+    if key is None:
         return None
     texts: dict[str, str | None] = {}
     if et.view is None or et.personal:
-        return AudienceViews(registry.views_key, texts)
-    record = dict(data)
+        return AudienceViews(key, texts)
+    record = dict(version.data)
     for audience in sorted(set(registry.audiences.values())):
         shown = et.view(audience, record)
-        texts[audience] = None if shown is None else wire_json(shown)
-    return AudienceViews(registry.views_key, texts)
+        texts[audience] = None if shown is None else change_text(
+            version.entity, version.id, version.version, version.deleted,
+            version.updated_at, wire_json(shown))
+    return AudienceViews(key, texts)
 
 
 def audience_of(registry: Registry, role: str) -> str | None:
@@ -53,7 +66,7 @@ def refresh_views(store: Store, registry: Registry, batch: int = REFRESH_BATCH) 
     per write transaction; returns how many rows it remade."""
     from sync.apply import entity_type
 
-    key = registry.views_key
+    key = stored_key(registry)
     if key is None:
         return 0
     done = 0
@@ -64,7 +77,7 @@ def refresh_views(store: Store, registry: Registry, batch: int = REFRESH_BATCH) 
                 et = entity_type(registry, record.entity)
                 # An unknown entity's row is marked with the key and no texts (pulls skip
                 # it), like an entity redacted per actor.
-                views = views_of(registry, et, record.data) if et is not None else None
+                views = views_of(registry, et, record) if et is not None else None
                 store.set_views(record.entity, record.id, views or AudienceViews(key, {}))
         done += len(records)
         if len(records) < batch:
