@@ -192,6 +192,11 @@ export function sealAhead(name, values) {
   return codec ? codec.encodeAhead(values) : Promise.resolve(values);
 }
 
+/** Whether a value from sealAhead can still be written (plain values always can). */
+export function stillSealedAhead(value) {
+  return !(value && '_sealed' in value) || (dataKey !== null && sealedAheadAt.get(value) === generation);
+}
+
 function sealedTable(table) {
   const codec = codecFor(table.name, table.schema);
   codecs.set(table.name, codec);

@@ -11,7 +11,7 @@
  */
 import { db, ackedAfter, materialise, pendingForMany, recordKey } from './db.js';
 import { api, ApiError, NetworkError } from './api.js';
-import { sealAhead } from './crypto-store.js';
+import { sealAhead, stillSealedAhead } from './crypto-store.js';
 
 const baseOf = (change) => ({
   version: change.version,
@@ -25,7 +25,8 @@ const baseOf = (change) => ({
  * no edit of it (nearly every record of a first sync), sealed ahead — outside any
  * transaction, so it can run while the previous page commits. Aligned with `changes`
  * (null for a tombstone). storeServerCopies uses an entry only where that assumption
- * holds; anywhere else it builds the record from what it reads, as ever.
+ * holds and the key it was sealed under is still set (not locked or unlocked again
+ * since); anywhere else it builds the record from what it reads, as ever.
  */
 export async function sealedAhead(changes) {
   const records = changes.map((change) => materialise(change.entity, change.id, baseOf(change), [], []));
@@ -53,7 +54,7 @@ export async function storeServerCopies(changes, ahead = []) {
     const local = outcome.has(key) ? outcome.get(key).record : held[i];
     if (local && local.base && local.base.version > change.version) return; // older than what we hold
     const edits = pending.get(key) || [];
-    if (!local && edits.length === 0 && ahead[i]) {
+    if (!local && edits.length === 0 && ahead[i] && stillSealedAhead(ahead[i])) {
       // Only a later copy of this record in the same page reads `record`: its version and acked.
       outcome.set(key, { key: keys[i], record: { base: { version: change.version }, acked: [] }, put: ahead[i] });
       return;

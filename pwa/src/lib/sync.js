@@ -193,14 +193,17 @@ export const FIRST_SYNC_COMPLETE = 'first_sync_complete';
 /**
  * Ask for the page after `cursor` and seal its records ahead. Started while the
  * previous page is being stored; its failure is seen when it is awaited (or never, if
- * that page failed first).
+ * that page failed first). `sent` resolves once the request is out (or failed).
  */
 function fetchPage(clientId, cursor) {
   const query = new URLSearchParams({ client_id: clientId, limit: String(PULL_LIMIT) });
   if (cursor) query.set('cursor', cursor);
-  const fetched = api(`/sync/pull?${query}`).then(async (page) => ({ page, ahead: await sealedAhead(page.changes || []) }));
+  let onSend;
+  const out = new Promise((resolve) => { onSend = resolve; });
+  const fetched = api(`/sync/pull?${query}`, { onSend })
+    .then(async (page) => ({ page, ahead: await sealedAhead(page.changes || []) }));
   fetched.catch(() => {}); // not an unhandled rejection when it is dropped
-  return fetched;
+  return { fetched, sent: Promise.race([out, fetched.then(() => {}, () => {})]) };
 }
 
 /**
@@ -218,7 +221,7 @@ export async function pullChanges(onProgress = () => {}) {
   for (;;) {
     let fetched;
     try {
-      fetched = await next;
+      fetched = await next.fetched;
     } catch (err) {
       if (isResetRequired(err) && resets === 0) {
         resets += 1;
@@ -232,8 +235,12 @@ export async function pullChanges(onProgress = () => {}) {
       throw err;
     }
     const { page, ahead } = fetched;
-    // The next page downloads (and is sealed) while this one is stored.
-    if (page.has_more) next = fetchPage(clientId, page.cursor);
+    // The next page downloads (and is sealed) while this one is stored: its token is
+    // read from meta before this page's transaction on meta opens.
+    if (page.has_more) {
+      next = fetchPage(clientId, page.cursor);
+      await next.sent;
+    }
     await applyPullPage(page, ahead);
     received += (page.changes || []).length;
     onProgress({ received, hasMore: Boolean(page.has_more), full });
