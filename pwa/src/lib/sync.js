@@ -19,10 +19,9 @@
  *  - each pulled page (changes, evictions, cursor) is stored in one transaction, so the
  *    cursor never runs ahead of the data it covers; its records with bulk reads and
  *    writes (serverCopies.js), because storing pages is most of a first sync's time;
- *  - the pull is pipelined: while one page is stored, the next is downloaded and its
- *    records sealed ahead (outside any transaction); pages are still stored one at a
- *    time, in the server's order, and a page fetched ahead whose predecessor failed to
- *    store is dropped, so the next run resumes from the last stored cursor;
+ *  - pipelined: while a page is stored the next is downloaded and sealed ahead; pages
+ *    are stored one at a time in the server's order, and one fetched ahead of a page
+ *    that failed is dropped, so the next run resumes from the last stored cursor;
  *  - 410 reset_required → drop records and cursor, keep the outbox, pull from scratch;
  *    426 → the app must be updated; pushing stops until then.
  */
@@ -191,9 +190,9 @@ function isResetRequired(err) {
 export const FIRST_SYNC_COMPLETE = 'first_sync_complete';
 
 /**
- * Ask for the page after `cursor` and seal its records ahead. Started while the
- * previous page is being stored; its failure is seen when it is awaited (or never, if
- * that page failed first). `sent` resolves once the request is out (or failed).
+ * Ask for the page after `cursor` and seal its records ahead, while the previous page is
+ * stored; a failure shows when awaited (never, if that page failed first). `sent`: the
+ * request is out (or failed).
  */
 function fetchPage(clientId, cursor) {
   const query = new URLSearchParams({ client_id: clientId, limit: String(PULL_LIMIT) });
