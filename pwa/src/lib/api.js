@@ -230,11 +230,14 @@ export function fetchWithToken(path, token) {
 
 /**
  * Call the API. `auth: false` for login/enrol. Throws ApiError (server said no),
- * NetworkError (unreachable).
+ * NetworkError (unreachable). `onSend` is called when the request goes out, its token
+ * read: a caller about to open a write transaction on meta waits for that (sync.js's
+ * pipelined pull), or the token read would wait for the whole transaction.
  */
-export async function api(path, { method = 'GET', body, auth = true, asUser } = {}) {
+export async function api(path, { method = 'GET', body, auth = true, asUser, onSend = () => {} } = {}) {
   if (!auth) return send(path, { method, body });
   let token = await accessToken(asUser);
+  onSend();
   try {
     return await send(path, { method, body, token });
   } catch (err) {

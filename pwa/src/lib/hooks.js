@@ -25,16 +25,27 @@ export function onDatabaseChange(listener) {
   return () => changeListeners.delete(listener);
 }
 
+/** How often screens re-read the records while a download from scratch stores its pages. */
+export const DOWNLOAD_REFRESH_MS = 1000;
+
+/** A download from scratch is storing pages (sync.js's pull, `full`). */
+const downloading = (state) => state.running && Boolean(state.progress && state.progress.full);
+
 /**
  * The value of an async query over the local database, kept current: run now, and again
- * after every write (a write during a run runs it once more when that run ends).
+ * after every write (a write during a run runs it once more when that run ends). During
+ * a download from scratch it re-runs at most every DOWNLOAD_REFRESH_MS, and once when the
+ * download ends: re-reading every stored record after each of a first sync's pages costs
+ * more than storing them. `eager` queries (cheap counts: the download's progress) still
+ * re-run after every write.
  */
-export function useLive(query, deps = [], initial = undefined) {
+export function useLive(query, deps = [], initial = undefined, { eager = false } = {}) {
   const [value, setValue] = useState(initial);
   useEffect(() => {
     let mounted = true;
     let running = false;
     let again = false;
+    let deferred = null;
     const run = async () => {
       if (running) {
         again = true;
@@ -53,11 +64,25 @@ export function useLive(query, deps = [], initial = undefined) {
         running = false;
       }
     };
+    const flush = () => {
+      clearTimeout(deferred);
+      deferred = null;
+      run();
+    };
+    const changed = () => {
+      if (eager || !downloading(syncEngine.state)) flush();
+      else if (!deferred) deferred = setTimeout(flush, DOWNLOAD_REFRESH_MS);
+    };
     run();
-    const unsubscribe = onDatabaseChange(run);
+    const unsubscribe = onDatabaseChange(changed);
+    const unfollow = eager ? () => {} : syncEngine.subscribe((state) => {
+      if (deferred && !downloading(state)) flush(); // the download ended (or failed): show it all now
+    });
     return () => {
       mounted = false;
+      clearTimeout(deferred);
       unsubscribe();
+      unfollow();
     };
   }, deps);
   return value;
@@ -84,7 +109,7 @@ export function useTicker(ms = 30_000) {
  * the device has been asked (render nothing then, rather than a wrong "none").
  */
 export function useFirstSync() {
-  const facts = useLive(firstSyncFacts, [], null);
+  const facts = useLive(firstSyncFacts, [], null, { eager: true }); // the progress count: per page
   const sync = useSyncState();
   const [total, setTotal] = useState(null);
   const incomplete = facts !== null && !facts.complete;

@@ -11,6 +11,27 @@
  */
 import { db, ackedAfter, materialise, pendingForMany, recordKey } from './db.js';
 import { api, ApiError, NetworkError } from './api.js';
+import { sealAhead, stillSealedAhead } from './crypto-store.js';
+
+const baseOf = (change) => ({
+  version: change.version,
+  deleted: Boolean(change.deleted),
+  updated_at: change.updated_at ?? null,
+  data: change.data || {},
+});
+
+/**
+ * The stored form each change takes when the device holds no copy of that record and
+ * no edit of it (nearly every record of a first sync), sealed ahead — outside any
+ * transaction, so it can run while the previous page commits. Aligned with `changes`
+ * (null for a tombstone). storeServerCopies uses an entry only where that assumption
+ * holds and the key it was sealed under is still set (not locked or unlocked again
+ * since); anywhere else it builds the record from what it reads, as ever.
+ */
+export async function sealedAhead(changes) {
+  const records = changes.map((change) => materialise(change.entity, change.id, baseOf(change), [], []));
+  return sealAhead('records', records);
+}
 
 /**
  * Store server copies of records (a pulled page's changes, or records read from the
@@ -19,30 +40,33 @@ import { api, ApiError, NetworkError } from './api.js';
  * many records. A copy older than the one held is skipped; when a record comes twice,
  * the later copy is judged against the earlier. Call inside a transaction on
  * records/outbox (a pulled page: sync.js's applyPullPage, one transaction per page).
+ * `ahead`: what sealedAhead(changes) gave, or nothing.
  */
-export async function storeServerCopies(changes) {
+export async function storeServerCopies(changes, ahead = []) {
   if (changes.length === 0) return;
   const keys = changes.map((change) => [change.entity, change.id]);
   const held = await db.records.bulkGet(keys);
   const pending = await pendingForMany(keys);
-  const outcome = new Map(); // recordKey → {key, record: the stored form, or null to remove}
+  // recordKey → {key, record: the local view, or null to remove, put: what to write}
+  const outcome = new Map();
   changes.forEach((change, i) => {
     const key = recordKey(change.entity, change.id);
     const local = outcome.has(key) ? outcome.get(key).record : held[i];
     if (local && local.base && local.base.version > change.version) return; // older than what we hold
-    const base = {
-      version: change.version,
-      deleted: Boolean(change.deleted),
-      updated_at: change.updated_at ?? null,
-      data: change.data || {},
-    };
+    const edits = pending.get(key) || [];
+    if (!local && edits.length === 0 && ahead[i] && stillSealedAhead(ahead[i])) {
+      // Only a later copy of this record in the same page reads `record`: its version and acked.
+      outcome.set(key, { key: keys[i], record: { base: { version: change.version }, acked: [] }, put: ahead[i] });
+      return;
+    }
     const acked = ackedAfter(local ? local.acked : [], change.version);
-    outcome.set(key, { key: keys[i], record: materialise(change.entity, change.id, base, pending.get(key) || [], acked) });
+    const record = materialise(change.entity, change.id, baseOf(change), edits, acked);
+    outcome.set(key, { key: keys[i], record, put: record });
   });
   const puts = [];
   const drops = [];
-  for (const { key, record } of outcome.values()) {
-    if (record) puts.push(record);
+  for (const { key, put } of outcome.values()) {
+    if (put) puts.push(put);
     else drops.push(key);
   }
   if (puts.length) await db.records.bulkPut(puts);

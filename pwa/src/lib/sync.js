@@ -19,12 +19,15 @@
  *  - each pulled page (changes, evictions, cursor) is stored in one transaction, so the
  *    cursor never runs ahead of the data it covers; its records with bulk reads and
  *    writes (serverCopies.js), because storing pages is most of a first sync's time;
+ *  - pipelined: while a page is stored the next is downloaded and sealed ahead; pages
+ *    are stored one at a time in the server's order, and one fetched ahead of a page
+ *    that failed is dropped, so the next run resumes from the last stored cursor;
  *  - 410 reset_required → drop records and cursor, keep the outbox, pull from scratch;
  *    426 → the app must be updated; pushing stops until then.
  */
 import { db, getMeta, setMeta, deleteMeta, pendingFor, writeMaterialised, ackedAfter } from './db.js';
 import { api, ApiError, NetworkError } from './api.js';
-import { storeServerCopy, storeServerCopies, fetchConflicts, conflictOutcome } from './serverCopies.js';
+import { storeServerCopy, storeServerCopies, sealedAhead, fetchConflicts, conflictOutcome } from './serverCopies.js';
 import { toWire, onQueued } from './outbox.js';
 import { BUILD_ID } from './build.js';
 
@@ -134,10 +137,14 @@ async function dropRecord(entity, id) {
   else await db.records.delete([entity, id]);
 }
 
-/** Store one pulled page. Call with the page exactly as the server sent it. */
-export async function applyPullPage(page) {
+/**
+ * Store one pulled page. Call with the page exactly as the server sent it, and what
+ * sealedAhead made of its changes when that was done already.
+ */
+export async function applyPullPage(page, ahead = undefined) {
+  const prepared = ahead || (await sealedAhead(page.changes || []));
   await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
-    await storeServerCopies(page.changes || []);
+    await storeServerCopies(page.changes || [], prepared);
     for (const eviction of page.evictions || []) {
       if (eviction.entity === 'patient') {
         const keys = await db.records.where('patient_id').equals(eviction.id).primaryKeys();
@@ -182,33 +189,60 @@ function isResetRequired(err) {
 /** meta key: set when a pull from no cursor reached its last page (see useFirstSync). */
 export const FIRST_SYNC_COMPLETE = 'first_sync_complete';
 
-/** Pull until has_more is false. onProgress({received, hasMore, full}). */
+/**
+ * Ask for the page after `cursor` and seal its records ahead, while the previous page is
+ * stored; a failure shows when awaited (never, if that page failed first). `sent`: the
+ * request is out (or failed).
+ */
+function fetchPage(clientId, cursor) {
+  const query = new URLSearchParams({ client_id: clientId, limit: String(PULL_LIMIT) });
+  if (cursor) query.set('cursor', cursor);
+  let onSend;
+  const out = new Promise((resolve) => { onSend = resolve; });
+  const fetched = api(`/sync/pull?${query}`, { onSend })
+    .then(async (page) => ({ page, ahead: await sealedAhead(page.changes || []) }));
+  fetched.catch(() => {}); // not an unhandled rejection when it is dropped
+  return { fetched, sent: Promise.race([out, fetched.then(() => {}, () => {})]) };
+}
+
+/**
+ * Pull until has_more is false. onProgress({received, hasMore, full}) after each stored
+ * page; `full`: this pull is a download from scratch (it started without a cursor).
+ */
 export async function pullChanges(onProgress = () => {}) {
   const clientId = await getMeta('client_id');
-  let cursor = await getMeta('cursor', null);
+  const cursor = await getMeta('cursor', null);
   let received = 0;
   let resets = 0;
+  let full = !cursor;
+  if (full) await deleteMeta(FIRST_SYNC_COMPLETE); // a download from scratch starts
+  let next = fetchPage(clientId, cursor);
   for (;;) {
-    const query = new URLSearchParams({ client_id: clientId, limit: String(PULL_LIMIT) });
-    if (cursor) query.set('cursor', cursor);
-    else await deleteMeta(FIRST_SYNC_COMPLETE); // a download from scratch starts
-    let page;
+    let fetched;
     try {
-      page = await api(`/sync/pull?${query}`);
+      fetched = await next.fetched;
     } catch (err) {
       if (isResetRequired(err) && resets === 0) {
         resets += 1;
         await resetForFullPull();
-        cursor = null;
+        await deleteMeta(FIRST_SYNC_COMPLETE);
+        full = true;
         received = 0;
+        next = fetchPage(clientId, null);
         continue;
       }
       throw err;
     }
-    await applyPullPage(page);
+    const { page, ahead } = fetched;
+    // The next page downloads (and is sealed) while this one is stored: its token is
+    // read from meta before this page's transaction on meta opens.
+    if (page.has_more) {
+      next = fetchPage(clientId, page.cursor);
+      await next.sent;
+    }
+    await applyPullPage(page, ahead);
     received += (page.changes || []).length;
-    onProgress({ received, hasMore: Boolean(page.has_more), full: !cursor && received > 0 });
-    cursor = page.cursor;
+    onProgress({ received, hasMore: Boolean(page.has_more), full });
     if (!page.has_more) {
       await setMeta(FIRST_SYNC_COMPLETE, true);
       return { received };
