@@ -118,7 +118,7 @@ def pull(
     new_state = CursorState(
         epoch=epoch,
         since=page.since,
-        held=scope_ref(actor.user_id, page.held),
+        held=state.held if page.held == held else scope_ref(actor.user_id, page.held),
         target=scope_ref(actor.user_id, page.target) if page.target is not None else None,
         pos=page.pos,
         floor=page.floor,
@@ -164,8 +164,10 @@ def _sets_to_save(
     """
 
     def stored(ids: frozenset[str]) -> bool:
+        if ids == cursor_held:  # the cursor's own set: stored, and no hashing needed
+            return True
         ref = scope_ref(actor.user_id, ids)
-        return ref == EMPTY_REF or ids == cursor_held or store.has_scope_set(ref)
+        return ref == EMPTY_REF or store.has_scope_set(ref)
 
     if empty and page.target is None and not stored(page.held):
         page.held = cursor_held
