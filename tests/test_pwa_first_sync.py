@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 import requests
-from browser import _OPEN_STORE, DEMO_PASSWORD, demo_app, live_server, new_device, sign_in
+from browser import (
+    _OPEN_STORE,
+    DEMO_PASSWORD,
+    SYNCED_JUST_NOW,
+    demo_app,
+    live_server,
+    new_device,
+    set_pin,
+    status,
+)
 from flask import Flask
 from playwright.sync_api import Browser
 
@@ -91,14 +100,32 @@ def test_a_multi_page_first_sync_shows_progress_and_stores_every_record_sealed(
     device = new_device(chromium)
     pulls: list[str] = []
 
+    # Pages wait until the PIN is chosen: the download runs behind the PIN step, where
+    # the status bar is not on screen, and could otherwise end before it is.
+    held: list[tuple[Any, str]] = []
+    pin_chosen = False
+
     def small_pages(route: Any) -> None:
         pulls.append(route.request.url)
-        route.continue_(url=route.request.url.replace("limit=500", f"limit={PAGE}"))
+        url = route.request.url.replace("limit=500", f"limit={PAGE}")
+        if pin_chosen:
+            route.continue_(url=url)
+        else:
+            held.append((route, url))
 
     device.route("**/api/v1/sync/pull?*", small_pages)
     device.add_init_script(PROGRESS_RECORDER)
     page = device.new_page()
-    sign_in(page, base, "coord.north")
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill("coord.north")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Choose a PIN for this device").wait_for()
+    set_pin(page)
+    pin_chosen = True
+    for route, url in held:
+        route.continue_(url=url)
+    status(page).get_by_text(SYNCED_JUST_NOW).wait_for()
 
     expected = server_download(base, "coord.north")
     assert len(expected) > 4 * PAGE  # several pages
