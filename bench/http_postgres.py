@@ -52,6 +52,9 @@ class BenchCluster:
         default_factory=lambda: defaultdict(lambda: defaultdict(lambda: [0.0, 0.0])))
     seen: dict[int, str] = field(default_factory=dict)  # backend pid -> database
     exited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    last: dict[int, float] = field(default_factory=dict)  # pid -> CPU seconds last seen
+    totals: dict[str, float] = field(  # database ("" background) -> CPU seconds seen
+        default_factory=lambda: defaultdict(float))
 
     def version(self) -> str:
         import psycopg
@@ -71,9 +74,9 @@ class BenchCluster:
     def cpu(self, database: str) -> tuple[float, float]:
         """CPU seconds so far of the client backends serving ``database``, and of the
         cluster's other processes (background workers, other databases' clients).
-        A backend that exited since the last call took its CPU with it: counted in
-        ``exited`` so the report can say whether any was lost."""
-        mine = other = 0.0
+        Counted per process as the increase since the last call, so the totals only grow:
+        a process that exited took only its CPU since then with it (a client backend that
+        did is counted in ``exited``, so the report can say whether any was lost)."""
         alive: set[int] = set()
         for proc in (self.postmaster, *self.postmaster.children()):
             with contextlib.suppress(psutil.NoSuchProcess):
@@ -82,14 +85,16 @@ class BenchCluster:
                 match = _CLIENT.match(_title(proc))
                 if match:
                     self.seen.setdefault(proc.pid, match.group(2))
-                    alive.add(proc.pid)
-                if match and match.group(2) == database:
-                    mine += spent
-                else:
-                    other += spent
-        for pid in [p for p in self.seen if p not in alive]:
-            self.exited[self.seen.pop(pid)] += 1
-        return mine, other
+                owner = match.group(2) if match else ""
+                self.totals[owner] += spent - self.last.get(proc.pid, 0.0)
+                self.last[proc.pid] = spent
+                alive.add(proc.pid)
+        for pid in [p for p in self.last if p not in alive]:
+            del self.last[pid]
+            if pid in self.seen:
+                self.exited[self.seen.pop(pid)] += 1
+        return (self.totals[database],
+                sum(v for k, v in self.totals.items() if k != database))
 
     def meter(self, process: psutil.Process, database: str) -> Meter:
         """What a phase of the server ``process`` on ``database`` costs."""
@@ -122,8 +127,10 @@ class BenchCluster:
             found = self.statements.get((database, row), {})
             if not found:
                 continue
+            calls_all = sum(c for c, _ in found.values())
             print(f"\n{label}, {row}: top {count} statements by total time (pg_stat_statements,"
-                  " all rounds)")
+                  f" all rounds; all statements: {calls_all:.0f} calls, "
+                  f"{sum(t for _, t in found.values()):.0f} ms)")
             print("| total ms | calls | mean ms | statement |")
             print("| --- | --- | --- | --- |")
             ranked = sorted(found.items(), key=lambda item: -item[1][1])[:count]
