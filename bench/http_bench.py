@@ -1,15 +1,19 @@
 """The sync endpoints over real HTTP with concurrent devices, beside Kinto in the same run.
 
-``doorstep serve --workers 2`` runs in a subprocess on a fresh instance (``doorstep init``,
-then teams, users and records made through the HTTP API). Kinto runs beside it from the
-benchmark's own virtualenv (``.cache/kinto-venv``, made with ``python -m venv`` and
-``pip install kinto`` on first use), on its memory backend unless ``--kinto-backend``
-names a PostgreSQL URL. Both listen on free 127.0.0.1 ports and are stopped at the end.
+``doorstep serve --workers 2`` runs in a subprocess on a fresh instance (``doorstep
+init``, then teams, users and records made through the HTTP API). Kinto runs beside it
+from the benchmark's own virtualenv (``.cache/kinto-venv``, made with ``python -m venv``
+and ``pip install kinto`` on first use), on its memory backend unless
+``--kinto-backend`` names a PostgreSQL URL. With ``--postgres`` one throwaway PostgreSQL
+15 cluster (bench/http_postgres.py) serves both: Doorstep in one database, Kinto in
+another, and each row's CPU adds the CPU of the backends serving that server's database.
+Both listen on free 127.0.0.1 ports and are stopped at the end.
 
     .venv/bin/python bench/http_bench.py                    # 120, 2,000 and 16,000 patients
     .venv/bin/python bench/http_bench.py --sizes 120,2000 --rounds 5
     .venv/bin/python bench/http_bench.py --quick            # a smoke run: 120 patients, 1 round
     .venv/bin/python bench/http_bench.py --kinto-backend postgresql://u:p@127.0.0.1:5432/kinto
+    .venv/bin/python bench/http_bench.py --postgres         # both servers on one PostgreSQL
 
 Per size the two servers get equivalent data: the devices' team (100 patients; Kinto: one
 collection of 100 records), a team whose scope is exactly 10,000 records (patients and
@@ -44,7 +48,6 @@ import contextlib
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +70,7 @@ from http_common import (
     SNAPSHOT,
     SNAPSHOT_DEVICES,
     TEAM,
+    Meter,
     Row,
     free_port,
     measure,
@@ -75,19 +79,18 @@ from http_common import (
     visit,
 )
 from http_kinto import kinto_round, kinto_server, kinto_version, seed_kinto
+from http_postgres import BENCH_SETTINGS, BenchCluster, bench_cluster
+from http_report import ROWS, report
 
 SIZES = (120, 2_000, 16_000)
-ROWS = ("push", "empty poll", "incremental pull", "snapshot pull")
-# Issue 13's goals for Doorstep's server CPU per operation, ms.
-GOALS = {"push": 0.6, "empty poll": 1.0, "incremental pull": 3.0, "snapshot pull": 100.0}
-UNITS = {"push": "record", "empty poll": "request", "incremental pull": "pull of 100",
-         "snapshot pull": "snapshot of 10,000"}
 
 
 # -- Doorstep ---------------------------------------------------------------------------
 
-def doorstep_env(instance: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "DOORSTEP_INSTANCE": str(instance),
+def doorstep_env(instance: Path, database_url: str | None) -> dict[str, str]:
+    database = {"DOORSTEP_DATABASE_URL": database_url} if database_url else {}
+    return {**os.environ, **database, "PYTHONPATH": str(ROOT),
+            "DOORSTEP_INSTANCE": str(instance),
             # Sign-in cost is not measured: cheap hashing so 20 devices sign in quickly.
             "DOORSTEP_PASSWORD_HASH_MEMORY_KIB": "256", "DOORSTEP_PASSWORD_HASH_TIME_COST": "1",
             "DOORSTEP_ACCESS_TOKEN_MINUTES": "240"}
@@ -97,9 +100,10 @@ DOORSTEP = [sys.executable, "-c", "from server.cli import main; main()"]
 
 
 @contextlib.contextmanager
-def doorstep_server(workdir: Path) -> Iterator[tuple[str, psutil.Process]]:
+def doorstep_server(workdir: Path, database_url: str | None
+                    ) -> Iterator[tuple[str, psutil.Process]]:
     instance = workdir / "doorstep"
-    env = doorstep_env(instance)
+    env = doorstep_env(instance, database_url)
     subprocess.run([*DOORSTEP, "init"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([*DOORSTEP, "user", "add", "bench.admin", "--role", "admin"], env=env,
                    input=f"{PASSWORD}\n", text=True, check=True, capture_output=True, cwd=ROOT)
@@ -217,7 +221,7 @@ def seed_doorstep(base: str, patients: int) -> DoorstepWorld:
     return world
 
 
-def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, Row],
+def doorstep_round(world: DoorstepWorld, meter: Meter, rows: dict[str, Row],
                    pushes: int, polls: int) -> None:
     def push(device: Device) -> int:
         device.push([create("visit", visit(world.team_patients[n % TEAM]))
@@ -225,7 +229,7 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         return BATCH
 
     for _ in range(pushes):
-        measure(rows["push"], proc, world.devices, push)
+        measure(rows["push"], meter, world.devices, push)
     for device in world.devices:
         device.drain()
 
@@ -236,7 +240,7 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         return 1
 
     for _ in range(polls):
-        measure(rows["empty poll"], proc, world.devices, poll)
+        measure(rows["empty poll"], meter, world.devices, poll)
 
     updates = [{"entity": "visit", "id": i, "op": "update", "base_version": v,
                 "fields": {"notes": f"Changed at {time.time()}"}} for i, v in world.changed]
@@ -250,7 +254,7 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         device.cursor = body["cursor"]
         return 1
 
-    measure(rows["incremental pull"], proc, world.devices, incremental)
+    measure(rows["incremental pull"], meter, world.devices, incremental)
 
     def snapshot(device: Device) -> int:
         cursor, count = None, 0
@@ -263,55 +267,44 @@ def doorstep_round(world: DoorstepWorld, proc: psutil.Process, rows: dict[str, R
         assert count == SNAPSHOT, count
         return 1
 
-    measure(rows["snapshot pull"], proc, world.snapshot_devices, snapshot)
+    measure(rows["snapshot pull"], meter, world.snapshot_devices, snapshot)
 
 
-def ms(seconds: float) -> str:
-    value = seconds * 1000
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def summary(row: Row) -> tuple[float, float, float]:
-    ordered = sorted(row.latencies)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return statistics.median(ordered), p95, row.cpu / max(row.ops, 1)
-
-
-def report(patients: int, doorstep: dict[str, Row], kinto: dict[str, Row],
-           kinto_label: str) -> None:
-    print(f"\n{patients:,} patients in the database")
-    print(f"| work | Doorstep median / p95 ms | Doorstep CPU ms per op | {kinto_label} median /"
-          f" p95 ms | {kinto_label} CPU ms per op | CPU ratio (Kinto ÷ Doorstep) | goal |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for name in ROWS:
-        d_med, d_p95, d_cpu = summary(doorstep[name])
-        k_med, k_p95, k_cpu = summary(kinto[name])
-        goal = GOALS[name] / 1000
-        print(f"| {name} (CPU per {UNITS[name]}) | {ms(d_med)} / {ms(d_p95)} | {ms(d_cpu)} "
-              f"| {ms(k_med)} / {ms(k_p95)} | {ms(k_cpu)} | {k_cpu / d_cpu:.2f} "
-              f"| ≤ {ms(goal)}: {'meets' if d_cpu <= goal else 'misses'} |", flush=True)
-
-
-def run_size(patients: int, args: argparse.Namespace) -> None:
+def run_size(patients: int, args: argparse.Namespace, pg: BenchCluster | None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"doorstep-http-{patients}-"))
+    d_db, k_db = f"doorstep_{patients}", f"kinto_{patients}"
+    d_url = pg.database(d_db) if pg else None
+    k_backend = pg.database(k_db) if pg else args.kinto_backend
     try:
-        with doorstep_server(workdir) as (d_base, d_proc), \
-                kinto_server(workdir, args.kinto_backend, args.kinto_threads) as (k_base, k_proc):
+        with doorstep_server(workdir, d_url) as (d_base, d_proc), \
+                kinto_server(workdir, k_backend, args.kinto_threads) as (k_base, k_proc):
+            d_meter = pg.meter(d_proc, d_db) if pg else Meter(d_proc)
+            k_meter = pg.meter(k_proc, k_db) if pg else Meter(k_proc)
             started = time.perf_counter()
             d_world = seed_doorstep(d_base, patients)
             seeded = time.perf_counter()
             k_world = seed_kinto(k_base, patients)
             print(f"  seeded {patients:,} patients: Doorstep {seeded - started:.0f} s, "
                   f"Kinto {time.perf_counter() - seeded:.0f} s", flush=True)
-            doorstep = {name: Row() for name in ROWS}
-            kinto = {name: Row() for name in ROWS}
+            doorstep = {name: Row(name) for name in ROWS}
+            kinto = {name: Row(name) for name in ROWS}
             for n in range(args.rounds):
-                doorstep_round(d_world, d_proc, doorstep, args.pushes, args.polls)
-                kinto_round(k_world, k_proc, kinto, args.pushes, args.polls)
+                doorstep_round(d_world, d_meter, doorstep, args.pushes, args.polls)
+                kinto_round(k_world, k_meter, kinto, args.pushes, args.polls)
                 print(f"  round {n + 1}/{args.rounds} done", flush=True)
-            label = "Kinto" + ("" if args.kinto_backend == "memory" else " (+PostgreSQL)")
-            report(patients, doorstep, kinto, label)
+            # with --postgres the CPU cells say "+ PG" themselves
+            label = "Kinto" + ("" if pg or k_backend == "memory" else " (+PostgreSQL)")
+            report(patients, doorstep, kinto, label, pg is not None)
+            print(f"Kinto batches retried after 409/503 + Retry-After: {k_world.retries()}")
+            if pg:
+                print("PostgreSQL backends that exited mid-run (their CPU is lost to the "
+                      f"count): Doorstep {pg.exited[d_db]}, Kinto {pg.exited[k_db]}")
+                pg.top_statements(d_db, "Doorstep")
+                pg.top_statements(k_db, "Kinto")
     finally:
+        if pg:  # the servers are stopped: free the disk for the next size
+            pg.drop(d_db)
+            pg.drop(k_db)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -325,6 +318,9 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=10, help="empty polls per device/round")
     parser.add_argument("--kinto-backend", default="memory",
                         help="'memory' or a PostgreSQL URL for Kinto's storage and permissions")
+    parser.add_argument("--postgres", action="store_true",
+                        help="one throwaway PostgreSQL 15 cluster (bench/http_postgres.py) "
+                             "for both servers, a database each; CPU includes PostgreSQL's")
     parser.add_argument("--kinto-threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--quick", action="store_true", help="smoke run: 120 patients, 1 round")
     parser.add_argument("--keep", action="store_true", help="keep the instances and logs")
@@ -334,11 +330,16 @@ def main() -> None:
         sizes, args.rounds, args.pushes, args.polls = [120], 1, 1, 3
     if min(sizes) < TEAM + 1:
         parser.error(f"--sizes: at least {TEAM + 1} patients (the devices' team is {TEAM})")
-    print(f"{DEVICES} devices; Doorstep: doorstep serve --workers 2; Kinto {kinto_version()}"
-          f" on {args.kinto_backend.split('://')[0]} (waitress, {args.kinto_threads} threads);"
-          f" {args.rounds} rounds", flush=True)
-    for patients in sizes:
-        run_size(patients, args)
+    backend = "postgresql" if args.postgres else args.kinto_backend.split("://")[0]
+    with bench_cluster() if args.postgres else contextlib.nullcontext() as pg:
+        if pg:
+            print(f"PostgreSQL {pg.version()} (fsync, synchronous_commit, full_page_writes on;"
+                  f" {BENCH_SETTINGS['shared_buffers']} shared_buffers) for both servers")
+        print(f"{DEVICES} devices; Doorstep: doorstep serve --workers 2"
+              f"{' on PostgreSQL' if pg else ''}; Kinto {kinto_version()} on {backend} "
+              f"(waitress, {args.kinto_threads} threads); {args.rounds} rounds", flush=True)
+        for patients in sizes:
+            run_size(patients, args, pg)
     print(f"\nmachine: {os.cpu_count()} CPU, {platform.platform()}, "
           f"Python {platform.python_version()}")
 

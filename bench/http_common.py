@@ -118,12 +118,38 @@ D = TypeVar("D")  # a device, of either server
 
 @dataclass
 class Row:
+    name: str = ""
     latencies: list[float] = field(default_factory=list)  # seconds per request
     cpu: float = 0.0  # server CPU seconds
+    pg_cpu: float = 0.0  # CPU seconds of the server's PostgreSQL backends (0 on SQLite)
+    pg_background: float = 0.0  # PostgreSQL's own processes meanwhile (not counted)
     ops: int = 0  # operations (records pushed, polls, pulls, snapshots)
 
 
-def measure(row: Row, process: psutil.Process, devices: Sequence[D],
+@dataclass
+class Meter:
+    """Whose CPU a phase costs: the server's processes and, on PostgreSQL, the backends
+    serving its database (``pg``: CPU seconds so far of those, and of the cluster's
+    background processes); ``watch(row name)`` wraps a phase (pg_stat_statements)."""
+
+    process: psutil.Process
+    pg: Callable[[], tuple[float, float]] | None = None
+    watch: Callable[[str], contextlib.AbstractContextManager[None]] | None = None
+
+    @contextlib.contextmanager
+    def phase(self, row: Row) -> Iterator[None]:
+        with self.watch(row.name) if self.watch else contextlib.nullcontext():
+            before = cpu_seconds(self.process)
+            pg_before = self.pg() if self.pg else (0.0, 0.0)
+            yield
+            row.cpu += cpu_seconds(self.process) - before
+            if self.pg:
+                backends, background = self.pg()
+                row.pg_cpu += backends - pg_before[0]
+                row.pg_background += background - pg_before[1]
+
+
+def measure(row: Row, meter: Meter, devices: Sequence[D],
             task: Callable[[D], int]) -> None:
     """Run ``task`` for every device at once (one thread each), timing each call; the
     task returns how many operations it did."""
@@ -137,9 +163,7 @@ def measure(row: Row, process: psutil.Process, devices: Sequence[D],
             row.latencies.append(took)
         return ops
 
-    before = cpu_seconds(process)
-    with ThreadPoolExecutor(len(devices)) as pool:
+    with meter.phase(row), ThreadPoolExecutor(len(devices)) as pool:
         row.ops += sum(pool.map(timed, devices))
-    row.cpu += cpu_seconds(process) - before
 
 

@@ -1,13 +1,15 @@
 """A throwaway PostgreSQL 15 cluster for tests, and a fresh migrated database per test.
 
 One cluster per test process: ``initdb`` into a temporary directory (on /dev/shm when
-there is one), ``postgres`` on a
-free port of 127.0.0.1 (and a unix socket in the same directory), ``fsync`` off — a
-test cluster only. The schema is migrated once into a template database; each test gets
-``CREATE DATABASE … TEMPLATE`` of it (a file copy, a few milliseconds) and drops it after.
-The cluster stops and its directory is removed at session end (a pytest finalizer) or at
-exit (``atexit``, which also runs after Ctrl-C); a cluster left by a run that was killed
-outright is stopped and removed by the next run (its ``owner.pid`` process is gone).
+there is one), ``postgres`` on a free port of 127.0.0.1 (and a unix socket in the same
+directory), ``fsync`` off — a test cluster only (``throwaway_cluster(durable=True)`` is
+the same cluster with fsync, synchronous commit and full-page writes on, on disk, for
+bench/http_postgres.py). The schema is migrated once into a template database; each test
+gets ``CREATE DATABASE … TEMPLATE`` of it (a file copy, a few milliseconds) and drops it
+after. The cluster stops and its directory is removed at session end (a pytest
+finalizer) or at exit (``atexit``, which also runs after Ctrl-C); a cluster left by a
+run that was killed outright is stopped and removed by the next run (its ``owner.pid``
+process is gone).
 
 ``initdb`` and ``postgres`` refuse to run as root: as root they run as the ``postgres``
 OS user (Debian's package creates it) through ``runuser``. The binaries are looked up
@@ -35,6 +37,13 @@ import pytest
 
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 TEMPLATE = "doorstep_template"
+# What every cluster here runs with; tests add TEST_ONLY (durability off: a crash loses
+# nothing a test needs), a benchmark runs without it (PostgreSQL's defaults: durable).
+SETTINGS = {
+    "listen_addresses": "127.0.0.1", "max_connections": "200", "shared_buffers": "64MB",
+    "max_locks_per_transaction": "128", "dynamic_shared_memory_type": "mmap",
+}
+TEST_ONLY = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 _counter = itertools.count(1)
 
 
@@ -65,6 +74,7 @@ class Cluster:
     root: Path
     port: int
     user: str | None  # the OS user postgres runs as (None: ourselves)
+    settings: dict[str, str] = field(default_factory=lambda: {**SETTINGS, **TEST_ONLY})
     process: subprocess.Popen[bytes] | None = None
     templates: dict[str, str] = field(default_factory=dict)
 
@@ -93,10 +103,8 @@ class Cluster:
         self.process = subprocess.Popen(
             self._as_owner(
                 str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
-                "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=200", "-c", "shared_buffers=64MB",
-                "-c", "max_locks_per_transaction=128", "-c", "dynamic_shared_memory_type=mmap",
+                "-c", f"unix_socket_directories={self.root}",
+                *(arg for key, value in self.settings.items() for arg in ("-c", f"{key}={value}")),
             ),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -216,27 +224,42 @@ def _os_user() -> str | None:
     return "postgres"
 
 
+def throwaway_cluster(*, durable: bool = False, settings: dict[str, str] | None = None
+                      ) -> Cluster:
+    """A started cluster of this process, stopped and removed at exit (or by ``stop()``).
+    ``durable``: fsync, synchronous commit and full-page writes on (PostgreSQL's
+    defaults) and the data on disk, not /dev/shm, so commits cost what they cost in
+    production; else the test cluster. ``settings`` are added to the server's."""
+    folder = pg_bin()
+    if folder is None:
+        raise FileNotFoundError("PostgreSQL 15 binaries not found")
+    scratch = None if durable else _scratch_dir()
+    _reap_stale(Path(scratch or tempfile.gettempdir()))
+    root = Path(tempfile.mkdtemp(prefix="doorstep-pg-", dir=scratch))
+    (root / "owner.pid").write_text(str(os.getpid()))
+    cluster = Cluster(folder, root, _free_port(), _os_user(),
+                      {**SETTINGS, **({} if durable else TEST_ONLY), **(settings or {})})
+    atexit.register(cluster.stop)
+    try:
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
 def shared_cluster() -> Cluster:
-    """This process's cluster, started on first use; stopped at exit."""
+    """This process's test cluster, started on first use; stopped at exit."""
     if _failure:
         raise RuntimeError(_failure[0])
     if not _cluster:
-        folder = pg_bin()
-        if folder is None:
-            raise FileNotFoundError("PostgreSQL 15 binaries not found")
-        scratch = _scratch_dir()
-        _reap_stale(Path(scratch or tempfile.gettempdir()))
-        root = Path(tempfile.mkdtemp(prefix="doorstep-pg-", dir=scratch))
-        (root / "owner.pid").write_text(str(os.getpid()))
-        cluster = Cluster(folder, root, _free_port(), _os_user())
-        atexit.register(cluster.stop)
         try:
-            cluster.start()
+            _cluster.append(throwaway_cluster())
+        except FileNotFoundError:
+            raise
         except BaseException as exc:
-            cluster.stop()
             _failure.append(f"the throwaway PostgreSQL cluster did not start: {exc}")
             raise
-        _cluster.append(cluster)
     return _cluster[0]
 
 
