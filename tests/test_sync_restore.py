@@ -114,6 +114,8 @@ def test_security_state_newer_than_the_backup_stays(app, client, tmp_path, ward)
     rotated = login(client, ward["nurse"].username, device="tablet C")
     leaver = make_user(app, "nurse", teams=(ward["team"],))
     leaver_session = login(client, leaver.username)
+    # The stolen tablet's secret (its offline unlock) is in the backup; revoking destroys it.
+    assert revoked.get(f"/api/v1/devices/{revoked.client_id}/secret").status_code == 200
     state = {}
 
     def security_changes():
@@ -141,6 +143,9 @@ def test_security_state_newer_than_the_backup_stays(app, client, tmp_path, ward)
     with app.app_context():
         actions = [row[0] for row in db.get_db().execute("SELECT action FROM audit_log")]
     assert "logout" in actions  # audit rows newer than the backup are kept
+    with app.app_context():
+        secrets = {row[0] for row in db.get_db().execute("SELECT client_id FROM device_secrets")}
+    assert revoked.client_id not in secrets  # not brought back from the backup
 
 
 def test_an_invite_code_used_after_the_backup_stays_used(app, client, tmp_path, ward):

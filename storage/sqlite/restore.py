@@ -35,8 +35,8 @@ from sync.store.sqlite import SqliteStore
 
 # Replaced wholesale from the replaced database, parents before children.
 SECURITY_TABLES = (
-    "teams", "users", "team_members", "devices", "tokens", "invites", "login_failures",
-    "push_subscriptions",
+    "teams", "users", "team_members", "devices", "device_secrets", "tokens", "invites",
+    "login_failures", "push_subscriptions",
 )
 # Above the backup's highest version and seq when the replaced database is unknown.
 RESTORE_VERSION_MARGIN = 1_000_000
