@@ -86,7 +86,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     (docs/benchmarks.md, "Why granian"). Threads fit this app: each thread has its own
     persistent SQLite connection (storage/sqlite/connection.py), SQLite and fsync release
     the GIL, and nothing is monkey-patched. Workers give the CPU parallelism; each builds
-    its own app (``factory``), so no connection crosses a process boundary.
+    its own app (``factory``, server/wsgi.py), so no connection crosses a process boundary.
     """
     from granian import Granian
     from granian.constants import Interfaces
@@ -96,7 +96,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     os.environ.setdefault("DOORSTEP_ACCESS_LOG", "1")  # read by each worker's app
     click.echo(f"Doorstep on http://{host}:{port}/ (API docs at /api/v1/docs)")
     Granian(
-        "server.app:create_app", factory=True, interface=Interfaces.WSGI,
+        "server.wsgi:serving_app", factory=True, interface=Interfaces.WSGI,
         address=host, port=port, workers=workers, blocking_threads=threads,
         # An idle keep-alive connection is closed after this long without a request.
         http1_settings=HTTP1Settings(header_read_timeout=KEEPALIVE_SECONDS * 1000),
