@@ -34,7 +34,8 @@ Latency is per HTTP request (per batch, per poll, per pull; a snapshot's is its 
 together), median and p95 over all devices and rounds. Server CPU is the user + system
 time of the server's processes (gunicorn master + workers; Kinto's process) over the
 phase, from psutil, divided by the operations done in it. Clients are threads with a
-``requests.Session`` each (keep-alive, ``Accept-Encoding: gzip, deflate``) in this process,
+``requests.Session`` each (keep-alive; requests' own ``Accept-Encoding: gzip, deflate, br,
+zstd``, so Doorstep answers zstd, as to Chromium; Kinto does not compress) in this process,
 on the same machine as both servers.
 
 The Doorstep side is here; the Kinto side is bench/http_kinto.py; what both use
