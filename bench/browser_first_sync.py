@@ -1,7 +1,7 @@
 """A first sync in the browser (issue 13): a nurse's first download of about 4,000 and
 10,000 records, and opening the Caseload screen after it, with the PWA built with
 encryption on (the release) and off (a bench-only build), in Debian's Chromium against
-the production server (``doorstep serve``: gunicorn, gthread) on 127.0.0.1.
+the production server (``doorstep serve``: granian) on 127.0.0.1.
 
     .venv/bin/python bench/browser_first_sync.py                  # 4,000 and 10,000 records
     .venv/bin/python bench/browser_first_sync.py --records 4000 --runs 5

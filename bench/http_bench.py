@@ -32,7 +32,7 @@ on Doorstep and then on Kinto (interleaved, so both see the same machine load):
 
 Latency is per HTTP request (per batch, per poll, per pull; a snapshot's is its 20 pages
 together), median and p95 over all devices and rounds. Server CPU is the user + system
-time of the server's processes (gunicorn master + workers; Kinto's process) over the
+time of the server's processes (granian's main process + workers; Kinto's process) over the
 phase, from psutil, divided by the operations done in it. Clients are threads with a
 ``requests.Session`` each (keep-alive; requests' own ``Accept-Encoding: gzip, deflate, br,
 zstd``, so Doorstep answers zstd, as to Chromium; Kinto does not compress) in this process,

@@ -50,7 +50,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 def cpu_seconds(process: psutil.Process) -> float:
-    """User + system CPU of a server process and all its children (gunicorn's workers)."""
+    """User + system CPU of a server process and all its children (the HTTP server's workers)."""
     total = 0.0
     for proc in (process, *process.children(recursive=True)):
         with contextlib.suppress(psutil.NoSuchProcess):
