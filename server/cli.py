@@ -102,7 +102,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=KEEPALIVE_SECONDS * 1000),
         log_access=False,  # the app writes its own, with routes instead of paths
         websockets=False,
-        respawn_failed_workers=True, workers_kill_timeout=10,
+        # A worker that has not stopped this long after a stop signal is killed: with
+        # the scheduler beside it (`make run`), one worker sometimes misses the Ctrl-C
+        # that reaches the whole process group. A lost answer is harmless to a device
+        # (it repeats the request; docs/sync-protocol.md).
+        respawn_failed_workers=True, workers_kill_timeout=3,
     ).serve()
 
 
