@@ -367,9 +367,8 @@ class _Run(ConflictRecorder):
                 author_id=self.actor.user_id,
                 mutation_id=mutation.mutation_id,
                 at=at,
-                views=views_of(self.registry, et, StoredRecord(
-                    mutation.entity, mutation.id, version, deleted, at, patient_id,
-                    dict(data), 0, dict(stamps))),
+                views=views_of(self.registry, et, mutation.entity, mutation.id, version,
+                               deleted, at, data),
             )
         )
         self.scope.changed(mutation.entity)

@@ -45,34 +45,6 @@ def wire_json(value: Json) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-class JsonText(Mapping[str, Json]):
-    """A JSON object kept as its wire text (a stored view): spliced into a response as
-    it is, decoded only if someone reads it."""
-
-    __slots__ = ("text", "_value")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._value: dict[str, Json] | None = None
-
-    def decoded(self) -> dict[str, Json]:
-        if self._value is None:
-            self._value = json.loads(self.text)
-        return self._value
-
-    def __getitem__(self, key: str) -> Json:
-        return self.decoded()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.decoded())
-
-    def __len__(self) -> int:
-        return len(self.decoded())
-
-    def __repr__(self) -> str:
-        return f"JsonText({self.text!r})"
-
-
 @dataclass(frozen=True)
 class Mutation:
     """One change to one record. ``base_version`` None (server-side writes only) = no
@@ -158,16 +130,33 @@ def change_text(entity: str, record_id: str, version: int, deleted: bool, update
     )
 
 
-class ChangeText(JsonText):
+class ChangeText(Mapping[str, Json]):
     """A whole change's wire text, made at write time (a stored view, sync/views.py):
-    spliced into a pull as it is; as a Mapping, the change's data (decoded if read)."""
+    spliced into a pull as it is; as a Mapping, the change's data, decoded only if
+    someone reads it."""
 
-    __slots__ = ()
+    __slots__ = ("text", "_value")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._value: dict[str, Json] | None = None
 
     def decoded(self) -> dict[str, Json]:
         if self._value is None:
             self._value = json.loads(self.text)["data"]
         return self._value
+
+    def __getitem__(self, key: str) -> Json:
+        return self.decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.decoded())
+
+    def __len__(self) -> int:
+        return len(self.decoded())
+
+    def __repr__(self) -> str:
+        return f"ChangeText({self.text!r})"
 
 
 class RecordChange(NamedTuple):
@@ -188,16 +177,13 @@ class RecordChange(NamedTuple):
             "version": self.version,
             "deleted": self.deleted,
             "updated_at": self.updated_at,
-            "data": self.data.decoded() if isinstance(self.data, JsonText) else self.data,
+            "data": self.data.decoded() if isinstance(self.data, ChangeText) else self.data,
         }
 
     def wire_text(self) -> str:
-        """``wire_json(self.to_wire())``, splicing what is kept as text."""
+        """``wire_json(self.to_wire())``, a stored change as it is."""
         if isinstance(self.data, ChangeText):
             return self.data.text
-        if isinstance(self.data, JsonText):
-            return change_text(self.entity, self.id, self.version, self.deleted,
-                               self.updated_at, self.data.text)
         return wire_json(self.to_wire())
 
 

@@ -32,7 +32,6 @@ from typing import Any
 
 from sync.apply import entity_type
 from sync.changelog import changes_since, current_cursor
-from sync.conflict_entity import CONFLICT
 from sync.cursor import CursorState, decode_cursor, encode_cursor
 from sync.errors import CursorResetRequired, MalformedRequest
 from sync.protocol import ChangeText, Eviction, PullResponse, RecordChange
@@ -211,7 +210,8 @@ def _read_page(
         rows = list(heapq.merge(held_rows, granted_rows, key=lambda row: row.seq))[: limit + 1]
     page.more = len(rows) > limit
     rows = rows[:limit]
-    _deliver_all(store, registry, actor, page, rows, since)
+    for row in rows:
+        _deliver(store, registry, actor, page, row, since)
     if page.more:
         if page.target is None:
             page.since = rows[-1].seq
@@ -244,31 +244,13 @@ def _read_grants(
     remaining = granted[bisect.bisect_left(granted, page.key) :]
     rows = store.sweep_records(remaining, page.key, page.key_seq, page.floor, limit + 1,
                                audience=page.audience, views_key=page.views_key)
-    _deliver_all(store, registry, actor, page, rows[:limit], page.since)
+    for row in rows[:limit]:
+        _deliver(store, registry, actor, page, row, page.since)
     if len(rows) > limit:
         page.key, page.key_seq = rows[limit - 1].patient_id, rows[limit - 1].seq
         return limit
     page.key, page.key_seq = None, 0  # phase 2 (the catch-up) from page.pos
     return len(rows)
-
-
-def _deliver_all(
-    store: Store, registry: Registry, actor: Actor, page: _Page, rows: list[ChangedRow],
-    since: int
-) -> None:
-    """``_deliver`` each row; rows whose stored change is current go the short way (a
-    snapshot's 10,000 rows: the per-row work is most of its Python time)."""
-    spliced = {name for name in (*registry.entities, CONFLICT)
-               if (et := entity_type(registry, name)) is not None
-               and et.view is not None and not et.personal}
-    append, patients = page.changes.append, page.patient_ids.add
-    for row in rows:
-        if row.viewed and row.view is not None and row.entity in spliced:
-            append(RecordChange(row.entity, row.id, row.version, bool(row.deleted),
-                                row.updated_at, ChangeText(row.view)))
-            patients(row.patient_id)
-        else:
-            _deliver(store, registry, actor, page, row, since)
 
 
 def _deliver(

@@ -17,9 +17,12 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sync.protocol import change_text, wire_json
 from sync.registry import EntityType, Registry
-from sync.store import AUDIENCES, AudienceViews, Store, StoredRecord
+from sync.store import AUDIENCES, AudienceViews, Store
 
 REFRESH_BATCH = 500
 # What a stored view holds: the whole change (2; 1 held the data alone).
@@ -31,23 +34,21 @@ def stored_key(registry: Registry) -> str | None:
     return None if registry.views_key is None else f"{registry.views_key}/{FORMAT}"
 
 
-def views_of(registry: Registry, et: EntityType, version: StoredRecord
-             ) -> AudienceViews | None:
+def views_of(registry: Registry, et: EntityType, entity: str, record_id: str, version: int,
+             deleted: bool, updated_at: str, data: Mapping[str, Any]) -> AudienceViews | None:
     """The stored views of one version (no texts for an entity whose records are
-    redacted per actor); None when the registry keeps no views. ``version.seq`` and
-    ``version.meta`` are not read (a version being written has no seq yet)."""
+    redacted per actor); None when the registry keeps no views."""
     key = stored_key(registry)
     if key is None:
         return None
     texts: dict[str, str | None] = {}
     if et.view is None or et.personal:
         return AudienceViews(key, texts)
-    record = dict(version.data)
+    record = dict(data)
     for audience in sorted(set(registry.audiences.values())):
         shown = et.view(audience, record)
         texts[audience] = None if shown is None else change_text(
-            version.entity, version.id, version.version, version.deleted,
-            version.updated_at, wire_json(shown))
+            entity, record_id, version, deleted, updated_at, wire_json(shown))
     return AudienceViews(key, texts)
 
 
@@ -77,7 +78,9 @@ def refresh_views(store: Store, registry: Registry, batch: int = REFRESH_BATCH) 
                 et = entity_type(registry, record.entity)
                 # An unknown entity's row is marked with the key and no texts (pulls skip
                 # it), like an entity redacted per actor.
-                views = views_of(registry, et, record) if et is not None else None
+                views = None if et is None else views_of(
+                    registry, et, record.entity, record.id, record.version, record.deleted,
+                    record.updated_at, record.data)
                 store.set_views(record.entity, record.id, views or AudienceViews(key, {}))
         done += len(records)
         if len(records) < batch:
