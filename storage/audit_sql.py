@@ -48,6 +48,9 @@ class AuditSql(Statements):
             f"SELECT id, {', '.join(COLUMNS)} FROM audit_log"
             f" {'WHERE ' + where if where else ''} ORDER BY id DESC LIMIT ?",
             (*(value for _, value in filters), limit))
+        return self._decoded(rows)
+
+    def _decoded(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
             row["detail"] = self._json_value(row["detail"]) if row["detail"] else None
         return rows

@@ -7,6 +7,7 @@ import pytest
 
 from storage import Storage
 from storage.audit import Audit, AuditEntry
+from storage.sqlite.audit import SqliteAudit
 
 
 def _entry(n: int, patient_id: str | None = None, user_id: str | None = None) -> AuditEntry:
@@ -86,3 +87,32 @@ def test_the_interface_only_appends_and_lists(storage: Storage) -> None:
     with storage.write() as uow:
         public = {name for name in dir(uow.audit) if not name.startswith("_")}
     assert not {"update", "delete", "remove", "clear"} & public
+
+
+def test_lookups_by_patient_see_indexed_and_newest_rows(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the patient index is filled in batches (storage/sqlite/audit.py): a
+    lookup must find rows on both sides of the batch mark, newest first, and page
+    across it."""
+    monkeypatch.setattr(SqliteAudit, "index_batch", 5)
+    for n in range(23):  # several batches, then an unindexed tail
+        with storage.write() as uow:
+            uow.audit.append_each_patient(_entry(n, user_id=f"u{n % 2}"),
+                                          ["p-x", "p-y"] if n % 3 else ["p-y"])
+    with storage.read() as uow:
+        audit = uow.audit
+        every = audit.entries(patient_id="p-x", limit=1000)
+        assert [r["at"][-15:-13] for r in every] == [
+            f"{n:02d}" for n in reversed(range(23)) if n % 3]
+        paged: list[dict[str, object]] = []
+        before = None
+        while page := audit.entries(patient_id="p-x", limit=4, before_id=before):
+            paged += page
+            before = int(str(page[-1]["id"]))
+        assert paged == every
+        of_u1 = audit.entries(patient_id="p-x", user_id="u1", limit=1000)
+        assert [r["at"][-15:-13] for r in of_u1] == [
+            f"{n:02d}" for n in reversed(range(23)) if n % 3 and n % 2]
+        assert len(audit.entries(patient_id="p-y", limit=1000)) == 23
+        assert audit.entries(patient_id="p-z") == []

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from storage.base import RestoreFailed
+from storage.sqlite.audit import index_audit_rows
 from storage.sqlite.backup import copy_database
 from storage.sqlite.connection import connect
 from storage.sqlite.migrations import migrate
@@ -165,3 +166,6 @@ def _copy_security_state(live: sqlite3.Connection) -> None:
         f"INSERT INTO main.audit_log ({columns}) SELECT {columns} FROM previous.audit_log"
         " WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit_log)"
     )
+    # Index them now rather than in the next pull's write: a restore from a week-old
+    # backup may carry many.
+    index_audit_rows(live)
