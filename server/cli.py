@@ -83,10 +83,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     granian parses HTTP and keeps connections alive in Rust, and runs the WSGI app on a
     few threads per worker process: a device's push and pulls reuse one connection, and
     an empty poll's HTTP handling costs a fraction of what gunicorn's Python parser did
-    (docs/benchmarks.md, "Why granian"). Threads fit this app: each thread has its own
-    persistent SQLite connection (storage/sqlite/connection.py), SQLite and fsync release
-    the GIL, and nothing is monkey-patched. Workers give the CPU parallelism; each builds
-    its own app (``factory``, server/wsgi.py), so no connection crosses a process boundary.
+    (docs/benchmarks.md, "Why granian"). Threads fit this app: a unit of work borrows
+    the worker's kept SQLite connection given back last (storage/sqlite/connection.py),
+    SQLite and fsync release the GIL, a slow client or push service holds one thread,
+    not the worker, and nothing is monkey-patched. Workers give the CPU parallelism; each
+    builds its own app (``factory``, server/wsgi.py), so no connection crosses a process
+    boundary.
     """
     from granian import Granian
     from granian.constants import Interfaces

@@ -1,7 +1,7 @@
-"""One persistent SQLite connection per worker thread (the storage's,
-storage/sqlite/connection.py): requests reuse it, no transaction outlives its request, a
-restore is seen by the next request, and apps, threads and nested app contexts never
-share one.
+"""The storage's persistent SQLite connections (storage/sqlite/connection.py): requests
+reuse the one given back last, whichever thread serves them; no transaction outlives its
+request; a restore is seen by the next request; apps, units of work open at once and
+forked workers never share one.
 
 Connections are counted by wrapping the standard library's ``sqlite3.connect``; ``db``
 below lends the storage's connection for an app context, as a request's units of work do.
@@ -9,6 +9,7 @@ below lends the storage's connection for an app context, as a request's units of
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sqlite3
@@ -29,11 +30,12 @@ from flask import appcontext_tearing_down, g
 from test_sync_http import mutation, push, visit_fields
 
 from server import database
+from storage.sqlite.connection import MAX_IDLE
 from sync.store.sqlite_schema import MMAP_BYTES
 
 
 class db:  # noqa: N801 — reads as the module the assertions were written against
-    """The storage's connection for this thread, lent for the current app context."""
+    """A storage connection, lent for the current app context."""
 
     @staticmethod
     def get_db() -> sqlite3.Connection:
@@ -80,9 +82,47 @@ def test_requests_on_one_thread_reuse_one_connection(opened, app, nurse):
         assert session.get("/api/v1/me").status_code == 200
     assert session.get("/api/v1/sync/pull",
                        query_string={"client_id": session.client_id}).status_code == 200
-    # create_app's migration connection (closed), then this thread's, for every request
-    # since (making the team, the nurse, her login and the four above).
+    # create_app's migration connection (closed), then one kept connection for every
+    # request since (making the team, the nurse, her login and the four above).
     assert opened == [app.config["DATABASE"]] * 2
+
+
+def test_requests_on_other_threads_reuse_the_connection_given_back_last(opened, app, nurse):
+    """granian hands each request to whichever thread is free: the next request still
+    gets the connection the last one gave back (its page cache current), not a
+    connection of its own thread that another connection's commits have made stale."""
+    session, _ = nurse
+    seen = []
+
+    def request() -> None:
+        response = session.get("/api/v1/sync/pull", query_string={"client_id": session.client_id})
+        seen.append(response.status_code)
+
+    for _ in range(4):  # one after another, each on a thread of its own
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join()
+    assert seen == [200] * 4
+    assert opened == [app.config["DATABASE"]] * 2
+
+
+def test_units_of_work_open_at_once_never_share_a_connection(app):
+    both_open = threading.Barrier(2)
+    seen = []
+
+    def in_thread() -> None:
+        with app.app_context():
+            seen.append(db.get_db())
+            both_open.wait(timeout=10)
+
+    threads = [threading.Thread(target=in_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 2 and seen[0] is not seen[1]
+    with app.app_context():  # both were given back, the later one on top
+        assert db.get_db() in seen
 
 
 def test_no_transaction_outlives_its_app_context(app):
@@ -110,14 +150,31 @@ def test_a_nested_app_context_gets_its_own_connection(app):
         with app.app_context():
             inner = db.get_db()
             assert inner is not outer
+            inner.execute("BEGIN")
         assert outer.in_transaction  # the inner teardown did not touch it
-        with pytest.raises(sqlite3.ProgrammingError):
-            inner.execute("SELECT 1")  # closed with its context, as before
+        assert not inner.in_transaction  # its own was rolled back as it was given back
     with app.app_context():
-        assert db.get_db() is outer
+        assert db.get_db() is outer  # given back last
 
 
-def test_apps_and_threads_have_their_own_connections(app, tmp_path, clock):
+def test_idle_connections_beyond_the_limit_are_closed(app):
+    with contextlib.ExitStack() as stack:
+        lent = []
+        for _ in range(MAX_IDLE + 2):
+            stack.enter_context(app.app_context())
+            lent.append(db.get_db())
+    assert len({id(conn) for conn in lent}) == MAX_IDLE + 2
+    closed = []
+    for conn in lent:
+        try:
+            conn.execute("SELECT 1")
+        except sqlite3.ProgrammingError:
+            closed.append(conn)
+    # The pool took the first MAX_IDLE given back; the two lent first came back last.
+    assert closed == lent[:2]
+
+
+def test_apps_have_their_own_connections(app, tmp_path, clock):
     other_app = migrated_app(test_config(tmp_path / "other", clock))
     with app.app_context():
         mine = db.get_db()
@@ -125,16 +182,6 @@ def test_apps_and_threads_have_their_own_connections(app, tmp_path, clock):
         theirs = db.get_db()
         assert theirs is not mine
         assert theirs.execute("PRAGMA database_list").fetchone()[2] == other_app.config["DB"]
-    seen = []
-
-    def in_thread():
-        with app.app_context():
-            seen.append(db.get_db())
-
-    thread = threading.Thread(target=in_thread)
-    thread.start()
-    thread.join()
-    assert seen and seen[0] is not mine
 
 
 def test_connections_close_when_the_app_is_gone(tmp_path, clock):

@@ -1,7 +1,7 @@
 """The SQLite backend: one database file, WAL, one writer at a time (``BEGIN IMMEDIATE``).
 
-``SqliteStorage`` lends each thread's persistent connection (connection.py) to one unit
-of work at a time; migrations live in ``migrations/``; each repository is one module;
+``SqliteStorage`` lends its kept connections (connection.py) to one unit of work at a
+time; migrations live in ``migrations/``; each repository is one module;
 ``doorstep backup`` / ``restore`` are backup.py and restore.py.
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storage.sqlite import migrations
-from storage.sqlite.connection import ThreadConnections, connect
+from storage.sqlite.connection import ConnectionPool, connect
 from storage.sqlite.unit_of_work import SqliteUnitOfWork
 from sync.store.sqlite import SqliteStore
 
@@ -33,13 +33,13 @@ class SqliteStorage:
         self.path = str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
         self.url = f"sqlite:///{self.path}"
         self.clock = clock or _utcnow
-        self._connections = ThreadConnections()
+        self._connections = ConnectionPool()
         weakref.finalize(self, self._connections.close_all)
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
-        """This thread's persistent connection, lent for the block (a second one while it
-        is lent elsewhere); whatever the block leaves open is rolled back at its end.
+        """A kept connection, lent for the block (the one given back last, or a new one
+        while all are lent); whatever the block leaves open is rolled back at its end.
         For units of work, migrations and tools under the boundary; no repository's
         caller needs it."""
         lent = self._connections.lend(self.path)

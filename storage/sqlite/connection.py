@@ -1,18 +1,28 @@
-"""SQLite connections: Doorstep's pragmas, and one persistent connection per thread.
+"""SQLite connections: Doorstep's pragmas, and a pool of persistent connections.
 
 Opening a connection per request re-ran the pragmas (``journal_mode=WAL`` recreates the
 -wal and -shm files and reloads the schema) and the last close checkpointed and unlinked
-the WAL: about 1.5 ms of a 6 ms empty poll. So each thread keeps its connection (per
-storage, process and database path), lent to one unit of work at a time:
+the WAL: about 1.5 ms of a 6 ms empty poll. So connections are kept (per storage,
+process and database path) and lent to one unit of work at a time, the most recently
+given back first:
 
+- a connection's page cache and memory map stay valid only until another connection
+  commits; then its next transaction starts by dropping both and reading the pages
+  again. granian hands each request to whichever of a worker's threads is free, so a
+  connection per thread was stale on most requests (the previous request's audit commit
+  was on another thread's connection). The connection given back last has seen every
+  commit of this process up to then: lent again, its cache holds (docs/benchmarks.md,
+  "The connection given back last"). Connections only multiply while units of work
+  overlap;
 - a transaction never outlives its unit of work: giving the connection back rolls back
   whatever is still open;
-- a unit of work opened while this thread's connection is lent (one inside another)
-  gets a connection of its own, closed when it ends;
+- units of work open at once never share a connection (one inside another gets a
+  second one);
 - a database file replaced under the server (a restore onto a deleted database, an
   operator's copy) is noticed by its inode and the connection reopened; a restore through
   SQLite's backup API writes into the same file, which open connections see as any write;
-- the connections close when their thread ends or the storage is garbage-collected.
+- a connection never crosses a fork; the connections close when the storage is
+  garbage-collected, and beyond ``MAX_IDLE`` waiting ones a returned one is closed.
 """
 
 from __future__ import annotations
@@ -25,7 +35,11 @@ from typing import NamedTuple
 
 from sync.store.sqlite_schema import connect
 
-__all__ = ["Lent", "ThreadConnections", "connect"]
+__all__ = ["ConnectionPool", "Lent", "connect"]
+
+# Idle connections kept per database and process: a worker's threads, with room for a
+# nested unit of work each.
+MAX_IDLE = 8
 
 FileIdentity = tuple[int, int] | None  # (device, inode) of the database file
 
@@ -39,64 +53,53 @@ def _file_identity(path: str) -> FileIdentity:
 
 
 class _Slot:
-    """One thread's connection to one database file: which file it opened, whether lent."""
+    """One kept connection to one database file, and which file it opened."""
 
-    __slots__ = ("conn", "file", "lent", "pid", "__weakref__")
+    __slots__ = ("conn", "file", "pid", "__weakref__")
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.conn: sqlite3.Connection | None = None
         self.file: FileIdentity = None
-        self.lent = False
 
 
 class Lent(NamedTuple):
     conn: sqlite3.Connection
-    kept: bool  # the thread's persistent connection (else a nested context's own)
+    slot: _Slot
 
 
-class ThreadConnections:
-    """An app's persistent connections: one per thread, process and database path."""
+class ConnectionPool:
+    """An app's persistent connections per process and database path, lent most
+    recently returned first."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
-        self._all: weakref.WeakSet[_Slot] = weakref.WeakSet()  # a slot dies with its thread
+        self._idle: dict[tuple[str, int], list[_Slot]] = {}
+        self._all: weakref.WeakSet[_Slot] = weakref.WeakSet()  # lent ones too, to close
         self._lock = threading.Lock()
 
-    def _slot(self, path: str) -> _Slot:
+    def lend(self, path: str) -> Lent:
+        """The connection to ``path`` given back last, or a new one if all are lent."""
         # Per process too: a connection must never cross a fork (a server may fork workers
         # from the process that built the app); an inherited one is left untouched.
         key = (path, os.getpid())
-        slots: dict[tuple[str, int], _Slot] | None = getattr(self._local, "slots", None)
-        if slots is None:
-            slots = self._local.slots = {}
-        if key not in slots:
-            slots[key] = _Slot()
+        with self._lock:
+            idle = self._idle.get(key)
+            slot = idle.pop() if idle else None
+        if slot is None:
+            slot = _Slot()
             with self._lock:
-                self._all.add(slots[key])
-        return slots[key]
-
-    def lend(self, path: str) -> Lent:
-        """This thread's connection to ``path``, or a new one while that one is lent."""
-        slot = self._slot(path)
-        if slot.lent:
-            return Lent(connect(path), kept=False)
-        slot.lent = True
+                self._all.add(slot)
         if slot.conn is not None and slot.file != _file_identity(path):
             slot.conn.close()  # the file was replaced: this connection holds the old one
             slot.conn = None
         if slot.conn is None:
             slot.conn = connect(path)
             slot.file = _file_identity(path)
-        return Lent(slot.conn, kept=True)
+        return Lent(slot.conn, slot)
 
     def give_back(self, path: str, lent: Lent) -> None:
-        """Roll back what the context left open; close a nested context's connection."""
-        slot = self._slot(path)
-        if not lent.kept:
-            lent.conn.close()
-            return
-        slot.lent = False
+        """Roll back what the unit of work left open; keep the connection for the next."""
+        slot = lent.slot
         try:
             if lent.conn.in_transaction:
                 lent.conn.execute("ROLLBACK")
@@ -104,10 +107,22 @@ class ThreadConnections:
             slot.conn = None
             lent.conn.close()
             raise
+        if slot.conn is not lent.conn:  # closed by close_all() while it was lent
+            lent.conn.close()
+            return
+        with self._lock:
+            idle = self._idle.setdefault((path, slot.pid), [])
+            if len(idle) < MAX_IDLE:
+                idle.append(slot)
+                return
+        slot.conn = None
+        lent.conn.close()
 
     def close_all(self) -> None:
         with self._lock:
             slots = [slot for slot in self._all if slot.pid == os.getpid()]
+            for idle in self._idle.values():
+                idle[:] = [slot for slot in idle if slot.pid != os.getpid()]
         for slot in slots:
             conn, slot.conn = slot.conn, None
             if conn is not None:
