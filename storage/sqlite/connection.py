@@ -107,9 +107,6 @@ class ConnectionPool:
             slot.conn = None
             lent.conn.close()
             raise
-        if slot.conn is not lent.conn:  # closed by close_all() while it was lent
-            lent.conn.close()
-            return
         with self._lock:
             idle = self._idle.setdefault((path, slot.pid), [])
             if len(idle) < MAX_IDLE:
