@@ -84,10 +84,10 @@ class ConnectionPool:
         key = (path, os.getpid())
         with self._lock:
             idle = self._idle.get(key)
-            slot = idle.pop() if idle else None
-        if slot is None:
-            slot = _Slot()
-            with self._lock:
+            if idle:
+                slot = idle.pop()
+            else:
+                slot = _Slot()
                 self._all.add(slot)
         if slot.conn is not None and slot.file != _file_identity(path):
             slot.conn.close()  # the file was replaced: this connection holds the old one
