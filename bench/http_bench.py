@@ -71,6 +71,7 @@ from http_common import (
     SNAPSHOT,
     SNAPSHOT_DEVICES,
     TEAM,
+    HostSteal,
     Meter,
     Row,
     free_port,
@@ -289,13 +290,16 @@ def run_size(patients: int, args: argparse.Namespace, pg: BenchCluster | None) -
                   f"Kinto {time.perf_counter() - seeded:.0f} s", flush=True)
             doorstep = {name: Row(name) for name in ROWS}
             kinto = {name: Row(name) for name in ROWS}
+            steal = HostSteal()
             for n in range(args.rounds):
                 doorstep_round(d_world, d_meter, doorstep, args.pushes, args.polls)
                 kinto_round(k_world, k_meter, kinto, args.pushes, args.polls)
                 print(f"  round {n + 1}/{args.rounds} done", flush=True)
             # with --postgres the CPU cells say "+ PG" themselves
             label = "Kinto" + ("" if pg or k_backend == "memory" else " (+PostgreSQL)")
+            steal.stop()
             report(patients, doorstep, kinto, label, pg is not None)
+            print(f"host steal during the rounds: {steal.share:.1%} of the machine's CPU time")
             print(f"Kinto batches retried after 409/503 + Retry-After: {k_world.retries()}")
             if pg:
                 print("PostgreSQL backends that exited mid-run (their CPU is lost to the "

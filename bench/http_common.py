@@ -59,6 +59,25 @@ def cpu_seconds(process: psutil.Process) -> float:
     return total
 
 
+class HostSteal:
+    """The share of the machine's CPU time the hypervisor gave to other guests while the
+    block ran (``steal`` in /proc/stat, from psutil; 0 on bare metal).
+
+    The CPU a request costs here moves by 2–3× within an hour, for both servers alike, on
+    a shared virtual machine; steal is the one sign of it the guest can see, printed so a
+    run's figures can be read with the host's load beside them."""
+
+    def __init__(self) -> None:
+        self._start = psutil.cpu_times()
+        self.share = 0.0
+
+    def stop(self) -> float:
+        end = psutil.cpu_times()
+        total = sum(end) - sum(self._start)
+        self.share = (end.steal - self._start.steal) / total if total > 0 else 0.0
+        return self.share
+
+
 @contextlib.contextmanager
 def running(command: list[str], env: dict[str, str], url: str, log: Path
             ) -> Iterator[psutil.Process]:

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from http_bench import doorstep_round, doorstep_server, seed_doorstep
-from http_common import Meter, Row
+from http_common import HostSteal, Meter, Row
 from http_report import GOALS, ROWS, UNITS, ms
 
 
@@ -45,15 +45,17 @@ def main() -> None:
             worlds = {size: seed_doorstep(base, size) for size, (base, _) in servers.items()}
             meters = {size: Meter(proc) for size, (_, proc) in servers.items()}
             rows = {size: {name: Row(name) for name in ROWS} for size in servers}
+            steal = HostSteal()
             for n in range(args.rounds):
                 for size in (small, large) if n % 2 == 0 else (large, small):
                     doorstep_round(worlds[size], meters[size], rows[size], args.pushes,
                                    args.polls)
                 print(f"  round {n + 1}/{args.rounds} done", flush=True)
+            steal.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nServer CPU ms per operation, {small:,} and {large:,} patients, "
-          f"{args.rounds} interleaved rounds")
+          f"{args.rounds} interleaved rounds; host steal {steal.share:.1%} of the CPU time")
     print(f"| work | {small:,} patients | {large:,} patients | {large:,} ÷ {small:,} | goal |")
     print("| --- | --- | --- | --- | --- |")
     for name in ROWS:
