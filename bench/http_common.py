@@ -64,18 +64,18 @@ class HostSteal:
     block ran (``steal`` in /proc/stat, from psutil; 0 on bare metal).
 
     The CPU a request costs here moves by 2–3× within an hour, for both servers alike, on
-    a shared virtual machine; steal is the one sign of it the guest can see, printed so a
-    run's figures can be read with the host's load beside them."""
+    a shared virtual machine. Steal is the part of the host's load a guest can see; it
+    stayed under 2 % in some of those slow hours (docs/benchmarks.md), so a high figure
+    explains a slow run and a low one explains nothing."""
 
     def __init__(self) -> None:
         self._start = psutil.cpu_times()
         self.share = 0.0
 
-    def stop(self) -> float:
+    def stop(self) -> None:
         end = psutil.cpu_times()
         total = sum(end) - sum(self._start)
         self.share = (end.steal - self._start.steal) / total if total > 0 else 0.0
-        return self.share
 
 
 @contextlib.contextmanager
